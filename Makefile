@@ -1,0 +1,17 @@
+# oemsync: the two set-up commands are `make demo` and `make test` (see README.md).
+.PHONY: demo test bench build check clean
+
+demo:
+	scripts/demo
+
+test:
+	scripts/test
+
+bench:
+	scripts/bench
+
+build:
+	swift build
+
+clean:
+	rm -rf .build .demo .bench

@@ -1,0 +1,104 @@
+// swift-tools-version:6.0
+//
+// oemsync: OEM-integration middleware for car dealers.
+//
+// The targets follow the pipeline (sources -> mapping -> sinks -> runtime -> CLI) and the weight of
+// their dependencies: OEMSyncCore has none, so the value model compiles and tests on its own.
+//
+// Dependencies, each with its reason:
+// - swift-argument-parser: the `oemsync` command tree, help and usage errors (exit 64).
+// - swift-log: the logging API every component takes a `Logger` from.
+// - Yams: YAML with line/column marks, which the mapping and config diagnostics need.
+// System libraries: libsqlite3 (embedded dealer DB), libpq (PostgreSQL, with COPY).
+
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "oemsync",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "oemsync", targets: ["oemsync"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite3", path: "Sources/CSQLite3", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+
+        // Values shared by every stage: records, positions, diagnostics, typed values, batches.
+        .target(name: "OEMSyncCore", swiftSettings: swiftSettings),
+        // Mapping files and the data dictionary: YAML with positions -> compiled, immutable plan.
+        .target(
+            name: "OEMSyncMapping",
+            dependencies: ["OEMSyncCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings),
+        // Where records come from: CSV drops today; REST and SOAP plug in beside them.
+        .target(name: "OEMSyncFeeds", dependencies: ["OEMSyncCore"], swiftSettings: swiftSettings),
+        // Where rows go: the dealer database (SQLite, PostgreSQL), its migrations, checkpoints, ledger.
+        .target(
+            name: "OEMSyncSinks",
+            dependencies: ["OEMSyncCore", "CSQLite3", "CLibPQ"],
+            swiftSettings: swiftSettings),
+        // Configuration and the sync pipeline that ties a feed's source, mapping and sink together.
+        .target(
+            name: "OEMSyncRuntime",
+            dependencies: [
+                "OEMSyncCore", "OEMSyncMapping", "OEMSyncFeeds", "OEMSyncSinks",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: swiftSettings),
+        // The single binary. Parses arguments and calls into OEMSyncRuntime; nothing else.
+        .executableTarget(
+            name: "oemsync",
+            dependencies: [
+                "OEMSyncRuntime", "OEMSyncCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+
+        // Test support: fixture paths, temporary directories, the test PostgreSQL database.
+        .target(
+            name: "OEMSyncTesting",
+            dependencies: ["OEMSyncCore", "OEMSyncSinks"],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OEMSyncMappingTests",
+            dependencies: ["OEMSyncMapping", "OEMSyncCore", "OEMSyncTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OEMSyncFeedsTests",
+            dependencies: ["OEMSyncFeeds", "OEMSyncCore", "OEMSyncTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OEMSyncSinksTests",
+            dependencies: ["OEMSyncSinks", "OEMSyncCore", "OEMSyncTesting"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OEMSyncRuntimeTests",
+            dependencies: [
+                "OEMSyncRuntime", "OEMSyncMapping", "OEMSyncSinks", "OEMSyncFeeds", "OEMSyncCore",
+                "OEMSyncTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "OEMSyncCLITests",
+            dependencies: ["OEMSyncTesting", "OEMSyncCore"],
+            swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,64 @@
+/// The result of mapping one batch of raw records: rows for the target table, rejects, warnings.
+///
+/// The conservation law holds for every batch and is checked before it is written:
+/// `recordsIn == rows.count + superseded + rejects.count`.
+public struct MappedBatch: Sendable {
+    /// Rows in target-column order, at most one per natural key (the last occurrence wins).
+    public var rows: [[Value]]
+    /// The source line of each row, parallel to `rows`.
+    public var rowLines: [Int]
+    /// Records whose key occurred again later in the same batch: applied, then overwritten by the
+    /// later record, exactly as sequential upserts would. Counted as written.
+    public var superseded: Int
+    public var rejects: [Reject]
+    public var warnings: [Warning]
+    public var recordsIn: Int
+
+    public init(
+        rows: [[Value]] = [], rowLines: [Int] = [], superseded: Int = 0, rejects: [Reject] = [],
+        warnings: [Warning] = [], recordsIn: Int = 0
+    ) {
+        self.rows = rows
+        self.rowLines = rowLines
+        self.superseded = superseded
+        self.rejects = rejects
+        self.warnings = warnings
+        self.recordsIn = recordsIn
+    }
+
+    /// Records accepted: rows plus superseded duplicates.
+    public var written: Int { rows.count + superseded }
+
+    public var isConserved: Bool { recordsIn == written + rejects.count }
+}
+
+/// A record that was not written, with every problem found in it.
+public struct Reject: Sendable, Hashable {
+    public var line: Int
+    public var problems: [RecordProblem]
+    /// The record's fields as read (JSON array of strings), kept so it can be replayed.
+    public var rawRecord: String
+
+    public init(line: Int, problems: [RecordProblem], rawRecord: String) {
+        self.line = line
+        self.problems = problems
+        self.rawRecord = rawRecord
+    }
+
+    /// The first problem: what `oemsync sync` and the rejects table lead with.
+    public var primary: RecordProblem { problems[0] }
+}
+
+/// A value that was nulled or defaulted by the mapping's `on_error` policy; the record was written.
+public struct Warning: Sendable, Hashable {
+    public var line: Int
+    public var problem: RecordProblem
+    /// What was written instead: `null` or `default`.
+    public var action: String
+
+    public init(line: Int, problem: RecordProblem, action: String) {
+        self.line = line
+        self.problem = problem
+        self.action = action
+    }
+}

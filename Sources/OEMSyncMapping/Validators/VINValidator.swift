@@ -1,0 +1,118 @@
+import Foundation
+import OEMSyncCore
+
+/// Validates and normalises a VIN (ISO 3779, 49 CFR 565, GB 16735-2019).
+///
+/// Normalisation: NFKC (full-width to ASCII), uppercase, drop spaces, tabs, `-`, `.` and `_`. Then:
+/// 17 characters of `[A-HJ-NPR-Z0-9]` (`vin.length`, `vin.chars`), not a placeholder such as
+/// `11111111111111111` (`vin.placeholder`), the check digit at position 9 (`vin.check_digit`), and in
+/// strict mode a model-year code at position 10 (`vin.year`). `O`, `I` and `Q` are never fixed
+/// silently; when replacing them by `0`, `1`, `0` makes the check digit pass, the message says so.
+public struct VINValidator: Sendable, Hashable {
+    public enum Mode: String, Sendable, CaseIterable {
+        /// The check digit and the year code must be right (North America, China).
+        case strict
+        /// A wrong check digit is a warning; the VIN is written (Europe and most other markets).
+        case advisory
+        /// Strict for VINs made for North America (WMI 1-5) or China (L), advisory otherwise.
+        case auto
+    }
+
+    public var mode: Mode
+
+    public init(mode: Mode) { self.mode = mode }
+
+    public enum Outcome: Sendable, Hashable {
+        case valid(String)
+        /// Written, with a warning (advisory mode).
+        case validWithWarning(String, RecordProblem)
+        case invalid(RecordProblem)
+    }
+
+    static let weights = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
+    /// Transliteration value of each byte, -1 for characters never allowed in a VIN (I, O, Q, others).
+    static let values: [Int8] = {
+        var table = [Int8](repeating: -1, count: 128)
+        for d in 0...9 { table[0x30 + d] = Int8(d) }
+        let letters = Array("ABCDEFGHJKLMNPRSTUVWXYZ".utf8)
+        let vals: [Int8] = [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9]
+        for (l, v) in zip(letters, vals) { table[Int(l)] = v }
+        return table
+    }()
+    /// Position-10 model-year codes: letters except I, O, Q, U, Z and the digits 1-9.
+    static let yearCodes = Set("ABCDEFGHJKLMNPRSTVWXY123456789".utf8)
+
+    public func validate(_ raw: String, field: String) -> Outcome {
+        func problem(_ code: String, _ message: String) -> RecordProblem {
+            RecordProblem(code: code, message: message, field: field, rawValue: raw)
+        }
+        let vin = Self.normalize(raw)
+        let bytes = Array(vin.utf8)
+        guard bytes.count == 17 else {
+            return .invalid(problem("vin.length", "expected 17 characters, found \(vin.count)"))
+        }
+        if let bad = bytes.firstIndex(where: { $0 >= 128 || Self.values[Int($0)] < 0 }) {
+            let c = bytes[bad] < 128 ? String(UnicodeScalar(bytes[bad])) : "non-ASCII"
+            var message = "character '\(c)' at position \(bad + 1) is not allowed in a VIN"
+            if let fixed = Self.suggestion(bytes) { message += "; did you mean \(fixed)?" }
+            return .invalid(problem("vin.chars", message))
+        }
+        if bytes.allSatisfy({ $0 == bytes[0] }) {
+            return .invalid(problem("vin.placeholder", "one character repeated 17 times is a placeholder, not a VIN"))
+        }
+        let expected = Self.checkDigit(bytes)
+        let strict = mode == .strict || (mode == .auto && Self.isStrictMarket(bytes[0]))
+        if bytes[8] != expected {
+            let p = problem(
+                "vin.check_digit",
+                "expected \(String(UnicodeScalar(expected))), found \(String(UnicodeScalar(bytes[8])))")
+            return strict ? .invalid(p) : .validWithWarning(vin, p)
+        }
+        if strict, !Self.yearCodes.contains(bytes[9]) {
+            return .invalid(
+                problem("vin.year", "'\(String(UnicodeScalar(bytes[9])))' at position 10 is not a model-year code"))
+        }
+        return .valid(vin)
+    }
+
+    /// WMI first character 1-5 (North America) or L (China): markets where the check digit is law.
+    static func isStrictMarket(_ first: UInt8) -> Bool {
+        (UInt8(ascii: "1")...UInt8(ascii: "5")).contains(first) || first == UInt8(ascii: "L")
+    }
+
+    static func checkDigit(_ bytes: [UInt8]) -> UInt8 {
+        var sum = 0
+        for i in 0..<17 { sum += Int(values[Int(bytes[i])]) * weights[i] }
+        let r = sum % 11
+        return r == 10 ? UInt8(ascii: "X") : UInt8(ascii: "0") + UInt8(r)
+    }
+
+    /// O->0, I->1, Q->0 if that leaves only legal characters and the check digit then passes.
+    static func suggestion(_ bytes: [UInt8]) -> String? {
+        let fixed = bytes.map { b -> UInt8 in
+            switch b {
+            case UInt8(ascii: "O"), UInt8(ascii: "Q"): return UInt8(ascii: "0")
+            case UInt8(ascii: "I"): return UInt8(ascii: "1")
+            default: return b
+            }
+        }
+        guard fixed != bytes, fixed.allSatisfy({ $0 < 128 && values[Int($0)] >= 0 }), checkDigit(fixed) == fixed[8]
+        else { return nil }
+        return String(decoding: fixed, as: UTF8.self)
+    }
+
+    /// NFKC (only when needed), uppercase, without separators.
+    public static func normalize(_ raw: String) -> String {
+        let folded = raw.utf8.allSatisfy({ $0 < 0x80 }) ? raw : raw.precomposedStringWithCompatibilityMapping
+        var out: [UInt8] = []
+        out.reserveCapacity(17)
+        for b in folded.utf8 {
+            switch b {
+            case 0x20, 0x09, UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"): continue
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): out.append(b - 32)
+            default: out.append(b)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

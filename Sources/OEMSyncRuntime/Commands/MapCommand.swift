@@ -1,0 +1,93 @@
+import Foundation
+import OEMSyncCore
+import OEMSyncFeeds
+import OEMSyncMapping
+import OEMSyncSinks
+
+/// `oemsync map MAPPING --input FILE`: a dry run of one mapping on a sample payload. Prints the
+/// rows it would write and every reject with its reasons; writes nothing anywhere.
+///
+/// Personal columns (phones, names: the dictionary's `personal: true`) are masked unless `unmask`.
+public enum MapCommand {
+    public struct Options: Sendable {
+        public var mapping: String
+        public var input: String
+        public var dictionary: String?
+        public var json: Bool
+        public var unmask: Bool
+        public var limit: Int
+
+        public init(mapping: String, input: String, dictionary: String? = nil, json: Bool = false, unmask: Bool = false, limit: Int = 50) {
+            self.mapping = mapping
+            self.input = input
+            self.dictionary = dictionary
+            self.json = json
+            self.unmask = unmask
+            self.limit = limit
+        }
+    }
+
+    public static func run(_ options: Options, console: Console) -> Int32 {
+        var diagnostics: [Diagnostic] = []
+        var sources: [String: String] = [:]
+        var dictionary = DataDictionary.empty
+        if let dir = options.dictionary ?? DictionaryDiscovery.find(near: options.mapping) {
+            let (d, problems) = DataDictionaryLoader().load(directory: dir, displayDirectory: DisplayPath.of(dir))
+            diagnostics += problems
+            if let d {
+                dictionary = d
+                sources.merge(d.sources) { a, _ in a }
+            }
+        }
+        let catalog = try? ReferenceSchema.catalog()
+        let compiler = MappingCompiler(dictionary: dictionary, catalog: catalog, catalogIsComplete: false)
+        let (compiled, problems, document) = compiler.compile(path: options.mapping, displayPath: options.mapping)
+        diagnostics += problems
+        if let document { sources[document.path] = document.text }
+        if !diagnostics.isEmpty { console.err(DiagnosticRenderer(sources: sources).render(diagnostics)) }
+        guard let plan = compiled, !diagnostics.hasErrors else { return ExitStatus.config }
+
+        let result: MappedBatch
+        let header: [String]?
+        do {
+            (result, header) = try mapFile(options.input, plan: plan)
+        } catch {
+            console.err("oemsync map: \(error)\n")
+            return ExitStatus.failure
+        }
+        _ = header
+        let masked = options.unmask ? Set<String>() : plan.personalColumns
+        if options.json {
+            console.out(MapReport.json(plan: plan, batch: result, masked: masked))
+        } else {
+            console.out(MapReport.text(plan: plan, input: options.input, batch: result, masked: masked, limit: options.limit))
+        }
+        return ExitStatus.ok
+    }
+
+    struct InputError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Reads and maps the whole sample (a sample is small; the daemon streams).
+    static func mapFile(_ path: String, plan: MappingPlan) throws -> (MappedBatch, [String]?) {
+        let reader = try CSVReader(
+            path: path, format: CSVFormat(delimiter: plan.source.delimiter, header: plan.source.header, encoding: plan.source.encoding))
+        if reader.fileSize == 0 { throw InputError(description: "'\(path)' is empty") }
+        var header: [String]?
+        if plan.source.header {
+            guard let row = try reader.readHeader() else { throw InputError(description: "'\(path)' has no header row") }
+            if let p = row.problem { throw InputError(description: "'\(path)' line 1 (header): \(p.message)") }
+            header = row.fields
+        }
+        let bound: BoundMapping
+        do {
+            bound = try BoundMapping(plan: plan, header: header)
+        } catch {
+            throw InputError(description: "'\(path)': \(error.description)")
+        }
+        var records: [RawRecord] = []
+        while let r = try reader.next() { records.append(r) }
+        return (BatchMapper(bound).map(records), header)
+    }
+}

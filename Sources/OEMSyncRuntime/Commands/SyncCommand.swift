@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import OEMSyncCore
+import OEMSyncMapping
+import OEMSyncSinks
+
+/// `oemsync sync FEED --once` / `oemsync sync --all --once`: one pass of the chosen feeds now.
+///
+/// The database is opened and checked before any file is touched: when it is unreachable or not
+/// migrated, the run stops with exit 1 and every drop file stays where it was. Mappings are compiled
+/// against the live database's tables (exit 78 when one does not fit).
+public enum SyncCommand {
+    public struct Options: Sendable {
+        public var configPath: String
+        public var feeds: [String]
+        public var all: Bool
+        public var json: Bool
+
+        public init(configPath: String, feeds: [String], all: Bool, json: Bool = false) {
+            self.configPath = configPath
+            self.feeds = feeds
+            self.all = all
+            self.json = json
+        }
+    }
+
+    public static func run(_ options: Options, logger: Logger, console: Console) -> Int32 {
+        let loaded = ConfigurationLoader().load(path: options.configPath)
+        let renderer = DiagnosticRenderer(sources: loaded.redactedText.map { [options.configPath: $0] } ?? [:])
+        if !loaded.diagnostics.isEmpty { console.err(renderer.render(loaded.diagnostics)) }
+        guard let configuration = loaded.configuration else { return ExitStatus.config }
+
+        var selected = configuration.feeds
+        if !options.all {
+            let unknown = options.feeds.filter { configuration.feed(named: $0) == nil }
+            if !unknown.isEmpty {
+                let known = configuration.feeds.map(\.name).joined(separator: ", ")
+                console.err("oemsync sync: unknown feed \(unknown.map { "'\($0)'" }.joined(separator: ", ")) (feeds: \(known))\n")
+                return ExitStatus.usage
+            }
+            selected = options.feeds.compactMap { configuration.feed(named: $0) }
+        }
+
+        let database: any DealerDatabase
+        let catalog: SchemaCatalog
+        do {
+            database = try DatabaseOpener.open(configuration.database)
+            let pending = try database.pendingMigrations()
+            guard pending.isEmpty else {
+                console.err(
+                    "oemsync sync: database \(configuration.database.displayName) is not up to date (pending: \(pending.joined(separator: ", "))); run `oemsync db migrate`\n"
+                )
+                return ExitStatus.failure
+            }
+            catalog = try database.catalog()
+        } catch {
+            console.err("oemsync sync: \(error); no file was touched\n")
+            return ExitStatus.failure
+        }
+
+        let load = Project.load(configPath: options.configPath, catalog: catalog, catalogIsComplete: true)
+        let problems = load.diagnostics.filter { d in !loaded.diagnostics.contains(d) }
+        if !problems.isEmpty { console.err(load.renderer.render(problems)) }
+        guard let project = load.project else { return ExitStatus.config }
+
+        var reports: [FeedReport] = []
+        for feed in selected {
+            guard let plan = project.plans[feed.name] else { continue }
+            reports.append(CSVDropSync(feed: feed, plan: plan, database: database, logger: logger).run())
+        }
+        if options.json {
+            console.out(SyncReportFormat.json(reports, database: configuration.database))
+        } else {
+            console.out(SyncReportFormat.text(reports, database: configuration.database))
+        }
+        for r in reports where r.error != nil { console.err("oemsync sync: \(r.error!)\n") }
+        return reports.contains(where: \.failed) ? ExitStatus.failure : ExitStatus.ok
+    }
+}
+
+/// `oemsync db migrate`: creates or upgrades oemsync's tables and the reference dealer schema.
+public enum MigrateCommand {
+    public static func run(configPath: String, console: Console) -> Int32 {
+        let loaded = ConfigurationLoader().load(path: configPath)
+        if !loaded.diagnostics.isEmpty {
+            console.err(DiagnosticRenderer(sources: loaded.redactedText.map { [configPath: $0] } ?? [:]).render(loaded.diagnostics))
+        }
+        guard let configuration = loaded.configuration else { return ExitStatus.config }
+        do {
+            let database = try DatabaseOpener.open(configuration.database)
+            let applied = try database.migrate()
+            let name = configuration.database.displayName
+            if applied.isEmpty {
+                console.out("database \(name): up to date\n")
+            } else {
+                console.out("database \(name): applied \(applied.joined(separator: ", "))\n")
+            }
+            return ExitStatus.ok
+        } catch {
+            console.err("oemsync db migrate: \(error)\n")
+            return ExitStatus.failure
+        }
+    }
+}

@@ -1,0 +1,213 @@
+import Foundation
+import OEMSyncCore
+import OEMSyncFeeds
+import OEMSyncMapping
+import Yams
+
+/// Reads `oemsync.yaml` into a ``Configuration``, collecting every problem (codes `C1xx`).
+///
+/// Reads only the config file itself: mappings and the dictionary are compiled separately
+/// (``ConfigurationCheck``), and nothing here touches the network or a database.
+public struct ConfigurationLoader {
+    public init() {}
+
+    static let topKeys = ["oemsync", "database", "dictionary", "feeds"]
+    static let databaseKeys = ["url", "password_file", "password_env", "schema"]
+    static let feedKeys = ["mapping", "source"]
+    static let sourceKeys = ["kind", "directory", "pattern", "ready", "marker_suffix", "stable_seconds", "batch_rows", "max_record_bytes"]
+
+    public struct Result {
+        public var configuration: Configuration?
+        public var diagnostics: [Diagnostic]
+        /// The file's text with passwords masked, for rendering diagnostics.
+        public var redactedText: String?
+    }
+
+    public func load(path: String) -> Result {
+        let (document, problems) = YAMLDocument.load(path: path, code: "C105", reference: nil)
+        guard let document else {
+            let missing = problems.map { d -> Diagnostic in
+                var d = d
+                if d.code == "C105" {
+                    d.help = "pass --config FILE, or set OEMSYNC_CONFIG"
+                    d.location = nil
+                }
+                return d
+            }
+            return Result(configuration: nil, diagnostics: missing, redactedText: nil)
+        }
+        let base = ((path as NSString).deletingLastPathComponent as NSString).standardizingPath
+        var result = load(document, baseDirectory: base.isEmpty ? FileManager.default.currentDirectoryPath : base)
+        result.redactedText = Redaction.configText(document.text)
+        return result
+    }
+
+    public func load(_ document: YAMLDocument, baseDirectory: String) -> Result {
+        var reader = YAMLReader(file: document.path, prefix: "C")
+        guard let root = document.root else {
+            reader.add(.error("C102", "the config file is empty", at: SourceLocation(file: document.path, line: 1, column: 1)))
+            return Result(configuration: nil, diagnostics: reader.diagnostics)
+        }
+        guard let entries = reader.entries(root, what: "the config", allowed: Self.topKeys) else {
+            return Result(configuration: nil, diagnostics: reader.diagnostics)
+        }
+        reader.require(["oemsync", "database", "feeds"], in: entries, of: root, what: "the config")
+        func resolve(_ p: String) -> String {
+            p.hasPrefix("/") ? p : ((baseDirectory as NSString).appendingPathComponent(p) as NSString).standardizingPath
+        }
+        var database: DatabaseSettings?
+        var dictionary: (String, String)?
+        var feeds: [FeedSettings] = []
+        for entry in entries {
+            switch entry.key {
+            case "oemsync":
+                if let v = reader.int(entry.value, what: "oemsync"), v != 1 {
+                    reader.error("104", "unsupported config format \(v)", at: entry.value, help: "this oemsync reads config format 1")
+                }
+            case "database": database = readDatabase(entry.value, reader: &reader, resolve: resolve)
+            case "dictionary":
+                if let d = reader.nonEmptyString(entry.value, what: "dictionary") { dictionary = (resolve(d), DisplayPath.of(resolve(d))) }
+            case "feeds": feeds = readFeeds(entry.value, reader: &reader, resolve: resolve)
+            default: break
+            }
+        }
+        guard !reader.diagnostics.hasErrors, let database else {
+            return Result(configuration: nil, diagnostics: reader.diagnostics)
+        }
+        let config = Configuration(
+            file: document.path, database: database, dictionaryPath: dictionary?.0, dictionaryDisplay: dictionary?.1, feeds: feeds)
+        return Result(configuration: config, diagnostics: reader.diagnostics)
+    }
+
+    private func readDatabase(_ node: Node, reader: inout YAMLReader, resolve: (String) -> String) -> DatabaseSettings? {
+        guard let keys = reader.entries(node, what: "database", allowed: Self.databaseKeys) else { return nil }
+        reader.require(["url"], in: keys, of: node, what: "database")
+        var kind: DatabaseSettings.Kind?
+        var settings = DatabaseSettings(kind: .sqlite(path: ""))
+        for k in keys {
+            switch k.key {
+            case "url":
+                guard let url = reader.nonEmptyString(k.value, what: "database url") else { continue }
+                if url.hasPrefix("sqlite:") {
+                    var path = String(url.dropFirst("sqlite:".count))
+                    if path.hasPrefix("//") { path.removeFirst(2) }
+                    if path.isEmpty {
+                        reader.error("104", "a sqlite: url needs a file path (sqlite:/var/lib/oemsync/dealer.db)", at: k.value)
+                    } else {
+                        kind = .sqlite(path: path == ":memory:" ? path : resolve(path))
+                    }
+                } else if url.hasPrefix("postgresql://") || url.hasPrefix("postgres://") {
+                    kind = .postgres(url: url)
+                    if Redaction.url(url) != url {
+                        reader.add(
+                            .warning(
+                                "C109", "the database url contains a password", at: reader.location(k.value),
+                                help: "move it to password_file (a systemd credential) or password_env"))
+                    }
+                } else {
+                    reader.error(
+                        "104", "unsupported database url '\(Redaction.url(url))'", at: k.value,
+                        notes: ["expected sqlite:PATH or postgresql://USER@HOST:PORT/DATABASE"])
+                }
+            case "password_file":
+                settings.passwordFile = reader.nonEmptyString(k.value, what: "password_file").map(resolve)
+            case "password_env":
+                if let name = reader.nonEmptyString(k.value, what: "password_env") {
+                    if name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) {
+                        settings.passwordEnvironment = name
+                    } else {
+                        reader.error("104", "password_env names an environment variable (letters, digits, '_')", at: k.value)
+                    }
+                }
+            case "schema":
+                if let s = reader.nonEmptyString(k.value, what: "schema") {
+                    if Identifier.isValid(s) { settings.schema = s } else {
+                        reader.error("104", "invalid schema name '\(s)'", at: k.value, help: "lowercase letters, digits and '_'")
+                    }
+                }
+            default: break
+            }
+        }
+        guard let kind else { return nil }
+        settings.kind = kind
+        if case .sqlite = kind {
+            for k in keys where ["password_file", "password_env", "schema"].contains(k.key) {
+                reader.error("104", "\(k.key) applies to PostgreSQL only", at: k.keyNode)
+            }
+        }
+        if settings.passwordFile != nil && settings.passwordEnvironment != nil {
+            reader.error("104", "give either password_file or password_env, not both", at: node)
+        }
+        return settings
+    }
+
+    private func readFeeds(_ node: Node, reader: inout YAMLReader, resolve: (String) -> String) -> [FeedSettings] {
+        guard let list = reader.entries(node, what: "feeds") else { return [] }
+        var feeds: [FeedSettings] = []
+        for feed in list {
+            let what = "feed '\(feed.key)'"
+            guard feed.key.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }), !feed.key.isEmpty else {
+                reader.error("104", "invalid feed name '\(feed.key)'", at: feed.keyNode, help: "feed names use letters, digits, '-', '_' and '.'")
+                continue
+            }
+            guard let keys = reader.entries(feed.value, what: what, allowed: Self.feedKeys) else { continue }
+            reader.require(["mapping", "source"], in: keys, of: feed.value, what: what)
+            var mapping: (String, String)?
+            var source: CSVDropSettings?
+            for k in keys {
+                if k.key == "mapping", let m = reader.nonEmptyString(k.value, what: "mapping") { mapping = (resolve(m), DisplayPath.of(resolve(m))) }
+                if k.key == "source" { source = readSource(k.value, feed: feed.key, reader: &reader, resolve: resolve) }
+            }
+            if let mapping, let source {
+                feeds.append(
+                    FeedSettings(
+                        name: feed.key, mappingPath: mapping.0, mappingDisplay: mapping.1, source: source,
+                        location: reader.location(feed.keyNode)))
+            }
+        }
+        return feeds
+    }
+
+    private func readSource(_ node: Node, feed: String, reader: inout YAMLReader, resolve: (String) -> String) -> CSVDropSettings? {
+        guard let keys = reader.entries(node, what: "the source of feed '\(feed)'", allowed: Self.sourceKeys) else { return nil }
+        reader.require(["kind", "directory"], in: keys, of: node, what: "the source of feed '\(feed)'")
+        func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
+        if let k = value("kind"), let kind = reader.string(k.value, what: "source kind"), kind != "csv-drop" {
+            if kind == "rest" || kind == "soap" {
+                reader.error("104", "source kind '\(kind)' is not available in this version of oemsync", at: k.value, notes: ["available: csv-drop"])
+            } else {
+                reader.error("104", "invalid source kind '\(kind)'", at: k.value, notes: ["expected one of: csv-drop"])
+            }
+            return nil
+        }
+        guard let dirEntry = value("directory"), let directory = reader.nonEmptyString(dirEntry.value, what: "directory") else { return nil }
+        var settings = CSVDropSettings(directory: resolve(directory), pattern: "*.csv", readiness: .rename, batchRows: 5000, maxRecordBytes: 8 << 20)
+        if let p = value("pattern"), let pattern = reader.nonEmptyString(p.value, what: "pattern") { settings.pattern = pattern }
+        let readiness = value("ready").flatMap { reader.choice($0.value, what: "ready", allowed: ["rename", "marker", "stable"]) } ?? "rename"
+        switch readiness {
+        case "marker":
+            var suffix = ".done"
+            if let s = value("marker_suffix"), let v = reader.nonEmptyString(s.value, what: "marker_suffix") { suffix = v }
+            settings.readiness = .marker(suffix: suffix)
+        case "stable":
+            var seconds = 10.0
+            if let s = value("stable_seconds"), let v = reader.number(s.value, what: "stable_seconds") {
+                if v > 0 { seconds = v } else { reader.error("104", "stable_seconds must be positive", at: s.value) }
+            }
+            settings.readiness = .stable(seconds: seconds)
+        default:
+            settings.readiness = .rename
+        }
+        if readiness != "marker", let s = value("marker_suffix") {
+            reader.error("104", "marker_suffix applies to ready: marker only", at: s.keyNode)
+        }
+        if readiness != "stable", let s = value("stable_seconds") {
+            reader.error("104", "stable_seconds applies to ready: stable only", at: s.keyNode)
+        }
+        if let b = value("batch_rows"), let n = reader.int(b.value, what: "batch_rows", range: 1...1_000_000) { settings.batchRows = n }
+        if let m = value("max_record_bytes"), let n = reader.int(m.value, what: "max_record_bytes", range: 1024...(1 << 30)) {
+            settings.maxRecordBytes = n
+        }
+        return settings
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+
+/// Writes one logfmt line per event to stderr, the form journald and log shippers read well:
+/// `ts=2026-11-23T12:00:00.000Z level=info msg="file loaded" oemsync.feed=acme-stock ...`.
+///
+/// Messages are constant strings and data goes in metadata; components are expected never to put
+/// record values (phones, names) in either.
+public struct LogfmtLogHandler: LogHandler {
+    public var metadata: Logger.Metadata = [:]
+    public var logLevel: Logger.Level
+    let label: String
+    let stream: @Sendable (String) -> Void
+
+    public init(label: String, level: Logger.Level = .info, stream: @escaping @Sendable (String) -> Void = LogfmtLogHandler.stderr) {
+        self.label = label
+        self.logLevel = level
+        self.stream = stream
+    }
+
+    public static let stderr: @Sendable (String) -> Void = { line in
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var line = "ts=\(Timestamp.iso(Date())) level=\(event.level) msg=\(Self.quote(event.message.description))"
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        for key in merged.keys.sorted() {
+            line += " \(key)=\(Self.quote(merged[key]!.description))"
+        }
+        stream(line + "\n")
+    }
+
+    static func quote(_ s: String) -> String {
+        if !s.isEmpty, s.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0 != "\"" && $0 != "=" }) { return s }
+        return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+    }
+}
+
+enum Timestamp {
+    static func iso(_ date: Date) -> String {
+        let f = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        return date.formatted(f)
+    }
+}

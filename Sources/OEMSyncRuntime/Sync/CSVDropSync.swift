@@ -1,0 +1,217 @@
+import Foundation
+import Logging
+import OEMSyncCore
+import OEMSyncFeeds
+import OEMSyncMapping
+import OEMSyncSinks
+
+/// One pass of a CSV drop feed: resume a file an earlier run left in `processing/`, then claim and
+/// load every complete file waiting in the directory, oldest first.
+///
+/// Per file: decide where to start (its checkpoint, if it is the file the checkpoint names), read
+/// the header and bind the mapping (a file that cannot be bound is quarantined, untouched), then
+/// stream batches of `batch_rows` records: map, and commit rows + rejects + ledger + checkpoint in
+/// one transaction. A database failure stops the feed and leaves the file in `processing/`, to
+/// resume from its checkpoint next time.
+public struct CSVDropSync: Sendable {
+    public var feed: FeedSettings
+    public var plan: MappingPlan
+    public var database: any DealerDatabase
+    public var logger: Logger
+
+    public init(feed: FeedSettings, plan: MappingPlan, database: any DealerDatabase, logger: Logger) {
+        self.feed = feed
+        self.plan = plan
+        self.database = database
+        var logger = logger
+        logger[metadataKey: LogKey.feed] = .string(feed.name)
+        self.logger = logger
+    }
+
+    public func run() -> FeedReport {
+        var report = FeedReport(feed: feed.name)
+        let drop = feed.source.drop
+        do {
+            try drop.prepare()
+        } catch {
+            report.error = FeedError(.source, feed: feed.name, error.description)
+            return report
+        }
+        let lock: DirectoryLock
+        do {
+            lock = try DirectoryLock(directory: drop.path)
+        } catch {
+            report.error = FeedError(.busy, feed: feed.name, error.description)
+            return report
+        }
+        defer { withExtendedLifetime(lock) {} }
+        do {
+            for file in try drop.claimedFiles() {
+                let result = load(file, drop: drop)
+                report.files.append(result)
+                if case .failed(let message) = result.outcome {
+                    report.error = FeedError(.database, feed: feed.name, file: file.originalName, message)
+                    return report
+                }
+            }
+            for name in try drop.readyFiles() {
+                guard let file = try drop.claim(name) else { continue }  // another process took it
+                logger.info("file claimed", metadata: [LogKey.file: .string(name)])
+                let result = load(file, drop: drop)
+                report.files.append(result)
+                if case .failed(let message) = result.outcome {
+                    report.error = FeedError(.database, feed: feed.name, file: file.originalName, message)
+                    return report
+                }
+            }
+        } catch {
+            report.error = FeedError(.source, feed: feed.name, error.description)
+        }
+        return report
+    }
+
+    /// Loads one claimed file to its end, or quarantines it, or stops on a database failure.
+    func load(_ file: DropDirectory.ClaimedFile, drop: DropDirectory) -> FileReport {
+        var report = FileReport(name: file.originalName, claimedName: file.claimedName, outcome: .failed(message: ""))
+        func quarantine(_ reason: String) -> FileReport {
+            do {
+                let path = try drop.quarantine(file, reason: reason)
+                logger.warning("file quarantined", metadata: [LogKey.file: .string(file.originalName), LogKey.reason: .string(reason)])
+                report.outcome = .quarantined(path: path, reason: reason)
+            } catch {
+                report.outcome = .failed(message: error.description)
+            }
+            return report
+        }
+        func fail(_ message: String) -> FileReport {
+            logger.error("feed stopped", metadata: [LogKey.file: .string(file.originalName), LogKey.error: .string(message)])
+            report.outcome = .failed(message: message)
+            return report
+        }
+
+        // Where to start: the checkpoint, if it names this very claim.
+        let stored: String?
+        do {
+            stored = try database.checkpoint(feed: feed.name)
+        } catch {
+            return fail(error.description)
+        }
+        let previous = stored.flatMap(CSVDropCheckpoint.parse)
+        let format = CSVFormat(
+            delimiter: plan.source.delimiter, header: plan.source.header, encoding: plan.source.encoding,
+            maxRecordBytes: feed.source.maxRecordBytes)
+        let reader: CSVReader
+        do {
+            reader = try CSVReader(path: file.path, format: format)
+        } catch {
+            return fail(error.description)
+        }
+        let resume = previous?.file == file.claimedName ? previous : nil
+        if let resume, resume.size != reader.fileSize {
+            return quarantine("the file changed size since loading started (\(resume.size) -> \(reader.fileSize) bytes); not resumed")
+        }
+        if reader.fileSize == 0 { return quarantine("empty file: no header row and no records") }
+        if reader.looksBinary { return quarantine("not a text file: it contains NUL bytes") }
+
+        var header: [String]?
+        if plan.source.header {
+            do {
+                guard let row = try reader.readHeader() else { return quarantine("empty file: no header row") }
+                if let problem = row.problem { return quarantine("header row (line 1): \(problem.message)") }
+                header = row.fields
+            } catch {
+                return fail(error.description)
+            }
+        }
+        let bound: BoundMapping
+        do {
+            bound = try BoundMapping(plan: plan, header: header)
+        } catch {
+            return quarantine("header row (line 1) does not fit mapping '\(plan.file)': \(error.description)")
+        }
+        if let resume {
+            do {
+                try reader.seek(to: resume.position)
+            } catch {
+                return fail(error.description)
+            }
+            report.resumedFrom = resume.position.description
+            logger.info("file resumed", metadata: [LogKey.file: .string(file.originalName), LogKey.position: .string(resume.position.description)])
+        }
+
+        let mapper = BatchMapper(bound)
+        let batchLogger = logger
+        let writer = BatchWriter(database: database, table: plan.targetTable) { batch, context, receipt in
+            batchLogger.debug(
+                "batch committed",
+                metadata: [
+                    LogKey.batch: .stringConvertible(receipt.batchID), LogKey.file: .string(context.source),
+                    LogKey.records: .stringConvertible(batch.recordsIn), LogKey.rejected: .stringConvertible(batch.rejects.count),
+                ])
+        }
+        var checkpoint = stored
+        var submitted = 0
+        var readError: String?
+        while true {
+            let start = reader.position
+            var records: [RawRecord] = []
+            records.reserveCapacity(feed.source.batchRows)
+            do {
+                while records.count < feed.source.batchRows, let record = try reader.next() { records.append(record) }
+            } catch {
+                readError = error.description
+                break
+            }
+            // A file with no records still gets one (empty) ledger entry, unless it is a resume at its end.
+            if records.isEmpty && (submitted > 0 || resume != nil) { break }
+            let after = CSVDropCheckpoint(file: file.claimedName, size: reader.fileSize, position: reader.position).json
+            let context = BatchContext(
+                feed: feed.name, source: file.originalName, sourceRef: file.claimedName, positionStart: start.description,
+                positionEnd: reader.position.description, checkpointBefore: checkpoint, checkpointAfter: after, mapping: plan.file,
+                mappingVersion: plan.version, dictionaryVersion: plan.dictionaryVersion, startedAt: .now())
+            guard writer.submit(mapper.map(records), context) else { break }
+            checkpoint = after
+            submitted += 1
+            if records.count < feed.source.batchRows { break }
+        }
+        let (committed, failure) = writer.finish()
+        for c in committed {
+            report.batches += 1
+            report.recordsIn += c.recordsIn
+            report.written += c.written
+            report.superseded += c.superseded
+            report.rejected += c.rejected
+            report.warnings += c.warnings
+            report.inserted += c.receipt.inserted
+            report.updated += c.receipt.updated
+            report.unchanged += c.receipt.unchanged
+            for code in c.rejectCodes { report.countReject(code) }
+        }
+        report.rejectReasons.sort { $0.count != $1.count ? $0.count > $1.count : $0.code < $1.code }
+        if let failure { return fail(failure.description) }
+        if let readError { return fail(readError) }
+        do {
+            let path = try drop.archive(file)
+            report.outcome = .archived(path: path)
+            logger.info(
+                "file loaded",
+                metadata: [
+                    LogKey.file: .string(file.originalName), LogKey.records: .stringConvertible(report.recordsIn),
+                    LogKey.written: .stringConvertible(report.written), LogKey.rejected: .stringConvertible(report.rejected),
+                ])
+        } catch {
+            return fail(error.description)
+        }
+        return report
+    }
+}
+
+extension FileReport {
+    mutating func countReject(_ code: String) {
+        if let i = rejectReasons.firstIndex(where: { $0.code == code }) {
+            rejectReasons[i].count += 1
+        } else {
+            rejectReasons.append((code, 1))
+        }
+    }
+}

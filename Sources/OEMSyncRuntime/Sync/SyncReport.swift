@@ -1,0 +1,53 @@
+/// What one run of a feed did, file by file: the figures `oemsync sync` prints.
+public struct FeedReport: Sendable {
+    public var feed: String
+    public var files: [FileReport] = []
+    /// Set when the feed stopped early (database down, directory unreadable).
+    public var error: FeedError?
+
+    public init(feed: String) { self.feed = feed }
+
+    public var recordsIn: Int { files.reduce(0) { $0 + $1.recordsIn } }
+    public var written: Int { files.reduce(0) { $0 + $1.written } }
+    public var rejected: Int { files.reduce(0) { $0 + $1.rejected } }
+    public var quarantined: Int { files.filter { if case .quarantined = $0.outcome { return true } else { return false } }.count }
+    /// Whether the run needs attention: a feed error or a quarantined file.
+    public var failed: Bool { error != nil || quarantined > 0 || files.contains { if case .failed = $0.outcome { return true } else { return false } } }
+}
+
+/// One file of a CSV drop feed.
+public struct FileReport: Sendable {
+    public enum Outcome: Sendable, Hashable {
+        /// Loaded and moved to `archive/`.
+        case archived(path: String)
+        /// Not loadable; moved to `quarantine/` with a `.reason` file.
+        case quarantined(path: String, reason: String)
+        /// Stopped mid-way (the database went away); left in `processing/` to resume.
+        case failed(message: String)
+    }
+
+    public var name: String
+    public var claimedName: String
+    public var outcome: Outcome
+    /// The position loading started from, when it resumed an interrupted run.
+    public var resumedFrom: String?
+    public var batches = 0
+    public var recordsIn = 0
+    public var written = 0
+    public var inserted = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var superseded = 0
+    public var rejected = 0
+    public var warnings = 0
+    /// Reject reason codes with their counts, most frequent first.
+    public var rejectReasons: [(code: String, count: Int)] = []
+
+    public var status: String {
+        switch outcome {
+        case .archived: return rejected > 0 ? "partial" : "ok"
+        case .quarantined: return "quarantined"
+        case .failed: return "failed"
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import OEMSyncCore
+
+extension SQLiteDealerDatabase {
+    enum UpsertResult {
+        case inserted
+        case updated
+        case unchanged
+    }
+
+    /// The two prepared statements that upsert one table's rows.
+    final class TableWriter {
+        let insert: SQLiteStatement
+        let update: SQLiteStatement?
+        let connection: SQLiteConnection
+        let provenance: Bool
+
+        init(connection: SQLiteConnection, table: TargetTable, provenance: Bool) throws(SinkError) {
+            self.connection = connection
+            self.provenance = provenance
+            let q = SQLIdentifier.quote
+            let n = table.columns.count
+            var columns = table.columns.map { q($0.name) }
+            var params = (1...n).map { "?\($0)" }
+            if provenance {
+                columns += [q(SQLIdentifier.batchColumn), q(SQLIdentifier.syncedColumn)]
+                params += ["?\(n + 1)", "?\(n + 2)"]
+            }
+            insert = try connection.prepare(
+                "INSERT INTO \(q(table.name)) (\(columns.joined(separator: ", "))) VALUES (\(params.joined(separator: ", "))) ON CONFLICT DO NOTHING")
+            let values = table.valueIndexes
+            if values.isEmpty {
+                update = nil  // a key-only table: nothing to update
+            } else {
+                var sets = values.map { "\(q(table.columns[$0].name)) = ?\($0 + 1)" }
+                if provenance { sets += ["\(q(SQLIdentifier.batchColumn)) = ?\(n + 1)", "\(q(SQLIdentifier.syncedColumn)) = ?\(n + 2)"] }
+                let key = table.keyIndexes.map { "\(q(table.columns[$0].name)) = ?\($0 + 1)" }.joined(separator: " AND ")
+                let changed = values.map { "\(q(table.columns[$0].name)) IS NOT ?\($0 + 1)" }.joined(separator: " OR ")
+                update = try connection.prepare(
+                    "UPDATE \(q(table.name)) SET \(sets.joined(separator: ", ")) WHERE \(key) AND (\(changed))")
+            }
+        }
+
+        func upsert(_ row: [Value], batchID: Int64, syncedAt: Value) throws(SinkError) -> UpsertResult {
+            try insert.bind(row)
+            if provenance {
+                try insert.bind(.int(batchID), at: Int32(row.count + 1))
+                try insert.bind(syncedAt, at: Int32(row.count + 2))
+            }
+            try insert.step()
+            if connection.changes == 1 { return .inserted }
+            guard let update else { return .unchanged }
+            try update.bind(row)
+            if provenance {
+                try update.bind(.int(batchID), at: Int32(row.count + 1))
+                try update.bind(syncedAt, at: Int32(row.count + 2))
+            }
+            try update.step()
+            return connection.changes == 1 ? .updated : .unchanged
+        }
+    }
+
+    /// Prepared statements for the ledger, rejects, warnings and checkpoint.
+    final class LedgerStatements {
+        let connection: SQLiteConnection
+        let batch: SQLiteStatement
+        let finish: SQLiteStatement
+        let reject: SQLiteStatement
+        let warning: SQLiteStatement
+        let checkpointInsert: SQLiteStatement
+        let checkpointUpdate: SQLiteStatement
+        var currentBatch: Int64 = 0
+
+        init(connection: SQLiteConnection) throws(SinkError) {
+            self.connection = connection
+            batch = try connection.prepare(
+                """
+                INSERT INTO oemsync_batches (feed, source, source_ref, position_start, position_end, records_in, written,
+                    superseded, rejected, warnings, status, mapping, mapping_version, dictionary_version, started_at, finished_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            finish = try connection.prepare("UPDATE oemsync_batches SET inserted = ?, updated = ?, unchanged = ? WHERE id = ?")
+            reject = try connection.prepare(
+                """
+                INSERT INTO oemsync_rejects (batch_id, feed, source, line, field, reason, message, raw_value, problems, raw_record)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            warning = try connection.prepare(
+                """
+                INSERT INTO oemsync_warnings (batch_id, feed, source, line, field, reason, message, raw_value, action)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            checkpointInsert = try connection.prepare(
+                "INSERT INTO oemsync_checkpoints (feed, position, batch_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING")
+            checkpointUpdate = try connection.prepare(
+                "UPDATE oemsync_checkpoints SET position = ?, batch_id = ?, updated_at = ? WHERE feed = ? AND position = ?")
+        }
+
+        func insertBatch(_ b: MappedBatch, context c: BatchContext) throws(SinkError) -> Int64 {
+            try batch.bind([
+                .string(c.feed), .string(c.source), .string(c.sourceRef), .string(c.positionStart), .string(c.positionEnd),
+                .int(Int64(b.recordsIn)), .int(Int64(b.written)), .int(Int64(b.superseded)), .int(Int64(b.rejects.count)),
+                .int(Int64(b.warnings.count)), .string(b.status), .string(c.mapping), .string(c.mappingVersion),
+                .string(c.dictionaryVersion), .datetime(c.startedAt), .datetime(.now()),
+            ])
+            try batch.step()
+            currentBatch = connection.lastInsertRowID
+            return currentBatch
+        }
+
+        func finishBatch(_ r: BatchReceipt) throws(SinkError) {
+            try finish.bind([.int(Int64(r.inserted)), .int(Int64(r.updated)), .int(Int64(r.unchanged)), .int(r.batchID)])
+            try finish.step()
+        }
+
+        func insertReject(_ r: Reject, batchID: Int64, context c: BatchContext) throws(SinkError) {
+            let p = r.primary
+            try reject.bind([
+                .int(batchID), .string(c.feed), .string(c.source), .int(Int64(r.line)), p.field.map(Value.string) ?? .null,
+                .string(p.code), .string(p.message), p.rawValue.map(Value.string) ?? .null, .string(ProblemsJSON.encode(r.problems)),
+                .string(r.rawRecord),
+            ])
+            try reject.step()
+        }
+
+        func insertWarning(_ w: Warning, batchID: Int64, context c: BatchContext) throws(SinkError) {
+            let p = w.problem
+            try warning.bind([
+                .int(batchID), .string(c.feed), .string(c.source), .int(Int64(w.line)), p.field.map(Value.string) ?? .null,
+                .string(p.code), .string(p.message), p.rawValue.map(Value.string) ?? .null, .string(w.action),
+            ])
+            try warning.step()
+        }
+
+        func advanceCheckpoint(context c: BatchContext, batchID: Int64) throws(SinkError) {
+            let now = Value.datetime(.now())
+            if let before = c.checkpointBefore {
+                try checkpointUpdate.bind([.string(c.checkpointAfter), .int(batchID), now, .string(c.feed), .string(before)])
+                try checkpointUpdate.step()
+            } else {
+                try checkpointInsert.bind([.string(c.feed), .string(c.checkpointAfter), .int(batchID), now])
+                try checkpointInsert.step()
+            }
+            guard connection.changes == 1 else {
+                throw SinkError(.checkpoint, "the checkpoint of feed '\(c.feed)' changed underneath this run (another process?); batch rolled back")
+            }
+        }
+    }
+}
+
+/// The problems of a reject as a JSON array, stored beside its primary reason.
+enum ProblemsJSON {
+    static func encode(_ problems: [RecordProblem]) -> String {
+        var out = "["
+        for (i, p) in problems.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"code\":"
+            JSONText.appendQuoted(p.code, to: &out)
+            out += ",\"field\":"
+            if let f = p.field { JSONText.appendQuoted(f, to: &out) } else { out += "null" }
+            out += ",\"message\":"
+            JSONText.appendQuoted(p.message, to: &out)
+            out += ",\"raw_value\":"
+            if let v = p.rawValue { JSONText.appendQuoted(v, to: &out) } else { out += "null" }
+            out += "}"
+        }
+        return out + "]"
+    }
+}
