@@ -46,6 +46,7 @@ public struct DataDictionaryLoader {
             diagnostics += problems
             guard let document else { continue }
             dictionary.sources[display] = document.text
+            guard document.parsed else { continue }
             diagnostics += read(document, isMain: relative == "dictionary.yaml", into: &dictionary)
         }
         return (diagnostics.hasErrors ? nil : dictionary, diagnostics)

@@ -33,6 +33,7 @@ public struct MappingCompiler {
     {
         let (document, problems) = YAMLDocument.load(path: path, displayPath: displayPath, code: "M105", reference: reference)
         guard let document else { return (nil, problems, nil) }
+        guard document.parsed else { return (nil, problems, document) }
         let (plan, diagnostics) = compile(document)
         return (plan, diagnostics, document)
     }
@@ -87,7 +88,9 @@ public struct MappingCompiler {
         var columns: [ColumnPlan] = []
         var columnNodes: [String: Node] = [:]
         var declared: Set<String> = []
+        var columnsReadable = false
         if let columnsNode, let list = reader.entries(columnsNode, what: "columns") {
+            columnsReadable = true
             if list.isEmpty { reader.error("104", "a mapping needs at least one column", at: columnsNode) }
             for column in list {
                 declared.insert(column.key)
@@ -114,7 +117,7 @@ public struct MappingCompiler {
         }
 
         // The natural key: mapped, never nulled, unique in the schema.
-        for (k, node) in key {
+        for (k, node) in key where columnsReadable {
             guard let index = columns.firstIndex(where: { $0.name == k }) else {
                 if !declared.contains(k) {
                     reader.error("303", "key column '\(k)' is not mapped", at: node, help: "add '\(k)' under columns:")

@@ -12,15 +12,20 @@ public struct YAMLDocument {
     public var text: String
     public var root: Node?
 
+    /// Whether the text parsed; when it did not, `root` is nil and the diagnostics say why, and the
+    /// text is still here so they can be rendered with their line.
+    public var parsed: Bool
+
     /// Parses `text`; a syntax error becomes a `Y001` diagnostic at the position libyaml reports.
-    public static func parse(_ text: String, path: String) -> (YAMLDocument?, [Diagnostic]) {
+    public static func parse(_ text: String, path: String) -> (YAMLDocument, [Diagnostic]) {
         do {
             let root = try Yams.compose(yaml: text)
-            return (YAMLDocument(path: path, text: text, root: root), [])
+            return (YAMLDocument(path: path, text: text, root: root, parsed: true), [])
         } catch let error as YamlError {
-            return (nil, [diagnostic(for: error, path: path)])
+            return (YAMLDocument(path: path, text: text, root: nil, parsed: false), [diagnostic(for: error, path: path)])
         } catch {
-            return (nil, [.error("Y001", "cannot parse YAML", at: SourceLocation(file: path, line: 1, column: 1))])
+            let d = Diagnostic.error("Y001", "cannot parse YAML", at: SourceLocation(file: path, line: 1, column: 1))
+            return (YAMLDocument(path: path, text: text, root: nil, parsed: false), [d])
         }
     }
 

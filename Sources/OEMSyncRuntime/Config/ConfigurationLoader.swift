@@ -36,6 +36,9 @@ public struct ConfigurationLoader {
             }
             return Result(configuration: nil, diagnostics: missing, redactedText: nil)
         }
+        guard document.parsed else {
+            return Result(configuration: nil, diagnostics: problems, redactedText: Redaction.configText(document.text))
+        }
         let base = ((path as NSString).deletingLastPathComponent as NSString).standardizingPath
         var result = load(document, baseDirectory: base.isEmpty ? FileManager.default.currentDirectoryPath : base)
         result.redactedText = Redaction.configText(document.text)

@@ -82,7 +82,7 @@ public final class SQLiteDealerDatabase: DealerDatabase, @unchecked Sendable {
             for index in try connection.query("SELECT name FROM pragma_index_list(?) WHERE \"unique\" = 1 AND partial = 0", [.string(name)]) {
                 guard let indexName = index[0] else { continue }
                 let cols = try connection.query("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [.string(indexName)]).compactMap { $0[0] }
-                unique.append(cols)
+                if !unique.contains(cols) { unique.append(cols) }
             }
             tables.append(TableSchema(name: name, columns: columns, uniqueKeys: unique))
         }
