@@ -11,10 +11,16 @@ public enum TextDecoder {
     static let gb18030 = String.Encoding(rawValue: 0x8000_0632)
 
     /// The encoding to use for a file whose first bytes are `head`, under the configured choice.
+    ///
+    /// `auto`: a UTF-8 BOM means UTF-8. Otherwise the sample is scored: valid multi-byte UTF-8
+    /// sequences against bytes that cannot be UTF-8. Clean UTF-8, or UTF-8 with a few corrupt bytes
+    /// (more than twice as many valid sequences as invalid ones: those rows are rejected, the rest
+    /// read right), is UTF-8; anything else is GB18030, where Chinese text scores mostly invalid.
     public static func resolve(_ choice: TextEncoding, head: [UInt8], headIsWholeFile: Bool) -> TextEncoding {
         guard choice == .auto else { return choice }
         if head.starts(with: [0xEF, 0xBB, 0xBF]) { return .utf8 }
-        return isValidUTF8Prefix(head, complete: headIsWholeFile) ? .utf8 : .gb18030
+        let (valid, invalid) = utf8Score(head, complete: headIsWholeFile)
+        return invalid == 0 || valid > 2 * invalid ? .utf8 : .gb18030
     }
 
     public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, as encoding: TextEncoding) -> String? {
@@ -34,30 +40,40 @@ public enum TextDecoder {
         }
     }
 
-    /// Whether `bytes` is valid UTF-8, allowing a multi-byte sequence cut off at the end unless
-    /// `complete` (the chunk is the whole file).
-    static func isValidUTF8Prefix(_ bytes: [UInt8], complete: Bool) -> Bool {
+    /// Counts valid multi-byte UTF-8 sequences and invalid bytes in `bytes`. A sequence cut off at
+    /// the end of the sample counts as neither, unless `complete` (the sample is the whole file).
+    static func utf8Score(_ bytes: [UInt8], complete: Bool) -> (valid: Int, invalid: Int) {
+        var valid = 0
+        var invalid = 0
         var i = 0
         let n = bytes.count
         while i < n {
             let b = bytes[i]
             let need: Int
             switch b {
-            case 0x00...0x7F: i += 1; continue
+            case 0x00...0x7F:
+                i += 1
+                continue
             case 0xC2...0xDF: need = 1
             case 0xE0...0xEF: need = 2
             case 0xF0...0xF4: need = 3
-            default: return false
+            default:
+                invalid += 1
+                i += 1
+                continue
             }
             if i + need >= n {
-                // The sequence is cut off by the end of the sample.
-                guard !complete else { return false }
-                for k in (i + 1)..<n where bytes[k] & 0xC0 != 0x80 { return false }
-                return true
+                if complete { invalid += 1 }
+                break
             }
-            for k in 1...need where bytes[i + k] & 0xC0 != 0x80 { return false }
-            i += need + 1
+            if (1...need).allSatisfy({ bytes[i + $0] & 0xC0 == 0x80 }) {
+                valid += 1
+                i += need + 1
+            } else {
+                invalid += 1
+                i += 1
+            }
         }
-        return true
+        return (valid, invalid)
     }
 }

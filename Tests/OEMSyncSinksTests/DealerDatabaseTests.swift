@@ -1,0 +1,175 @@
+import OEMSyncCore
+import OEMSyncSinks
+import OEMSyncTesting
+import Testing
+
+/// One behaviour suite, run against every backend: SQLite always, PostgreSQL from `make test`.
+@Suite("Dealer database (SQLite and PostgreSQL)")
+struct DealerDatabaseTests {
+    static let stock = TargetTable(
+        name: "stock",
+        columns: [
+            .init(name: "dealer_code", type: .string), .init(name: "vin", type: .string), .init(name: "location", type: .string),
+            .init(name: "stock_in_date", type: .date), .init(name: "list_price", type: .decimal),
+        ],
+        keyIndexes: [0, 1])
+    static let dumpColumns: [(String, ColumnType)] = [
+        ("dealer_code", .string), ("vin", .string), ("location", .string), ("stock_in_date", .date), ("list_price", .decimal),
+    ]
+
+    func row(_ dealer: String, _ vin: String, _ location: String?, _ price: String) -> [Value] {
+        [.string(dealer), .string(vin), location.map(Value.string) ?? .null, .date(CivilDate(year: 2025, month: 12, day: 2)!), .decimal(price)]
+    }
+
+    func context(before: String?, after: String, feed: String = "test-feed") -> BatchContext {
+        BatchContext(
+            feed: feed, source: "stock.csv", sourceRef: "claimed-stock.csv", positionStart: "line 2", positionEnd: "line 9",
+            checkpointBefore: before, checkpointAfter: after, mapping: "Mappings/x.yaml", mappingVersion: "3", dictionaryVersion: "2025.12",
+            startedAt: .now())
+    }
+
+    @Test("migrations apply once and leave nothing pending", arguments: TestDatabase.backends)
+    func migrations(_ backend: TestDatabase.Backend) throws {
+        let db = try TestDatabase(backend, migrate: false)
+        #expect(try db.database.pendingMigrations() == Migration.all.map(\.name))
+        #expect(try db.database.migrate() == Migration.all.map(\.name))
+        #expect(try db.database.migrate().isEmpty)
+        #expect(try db.database.pendingMigrations().isEmpty)
+        for table in ["vehicles", "stock", "sales_orders", "customers", "oemsync_batches", "oemsync_rejects", "oemsync_checkpoints"] {
+            #expect(try db.count(table) == 0, "\(table) exists and is empty")
+        }
+    }
+
+    @Test("the catalog lists the reference tables, their column types and natural keys", arguments: TestDatabase.backends)
+    func catalog(_ backend: TestDatabase.Backend) throws {
+        let db = try TestDatabase(backend)
+        let catalog = try db.database.catalog()
+        #expect(Set(catalog.tables.keys) == ["customers", "sales_orders", "stock", "vehicles"])
+        let stock = try #require(catalog.tables["stock"])
+        #expect(stock.columns["list_price"] == .decimal)
+        #expect(stock.columns["stock_in_date"] == .date)
+        #expect(catalog.tables["sales_orders"]?.columns["updated_at"] == .datetime)
+        #expect(catalog.tables["vehicles"]?.columns["model_year"] == .int)
+        #expect(catalog.tables["customers"]?.columns["is_company"] == .bool)
+        #expect(stock.hasUniqueKey(["dealer_code", "vin"]))
+        #expect(!stock.hasUniqueKey(["vin"]))
+    }
+
+    @Test("upsert: new rows inserted, changed rows updated, identical rows left untouched", arguments: TestDatabase.backends)
+    func upsertCounts(_ backend: TestDatabase.Backend) throws {
+        let db = try TestDatabase(backend)
+        let first = MappedBatch(
+            rows: [row("D1", "V1", "Hall A", "100.00"), row("D1", "V2", "tab\there \"q\" back\\slash\nnew line", "200.50")],
+            rowLines: [2, 3], recordsIn: 2)
+        let r1 = try db.database.commit(first, to: Self.stock, context: context(before: nil, after: "p1"))
+        #expect((r1.inserted, r1.updated, r1.unchanged) == (2, 0, 0))
+
+        let second = MappedBatch(
+            rows: [row("D1", "V1", "Hall A", "100.00"), row("D1", "V2", "moved", "200.50"), row("D2", "V1", nil, "0.00")],
+            rowLines: [2, 3, 4], recordsIn: 3)
+        let r2 = try db.database.commit(second, to: Self.stock, context: context(before: "p1", after: "p2"))
+        #expect((r2.inserted, r2.updated, r2.unchanged) == (1, 1, 1))
+        #expect(
+            try db.dump("stock", Self.dumpColumns, orderBy: "dealer_code, vin") == [
+                ["D1", "V1", "Hall A", "2025-12-02", "100.00"],
+                ["D1", "V2", "moved", "2025-12-02", "200.50"],
+                ["D2", "V1", "∅", "2025-12-02", "0.00"],
+            ])
+        // Provenance: the unchanged row still points at the batch that last changed it.
+        let provenance = try db.query("SELECT vin, CAST(oemsync_batch_id AS TEXT) FROM stock WHERE dealer_code = 'D1' ORDER BY vin")
+        #expect(provenance.map { $0[1] } == [String(r1.batchID), String(r2.batchID)])
+    }
+
+    @Test("text with tabs, newlines, quotes, backslashes and 4-byte characters round-trips", arguments: TestDatabase.backends)
+    func textRoundTrip(_ backend: TestDatabase.Backend) throws {
+        let db = try TestDatabase(backend)
+        let text = "a\tb\nc\r\\N \"q\" 'q' 𠀀 ; DROP TABLE stock; --"
+        let batch = MappedBatch(rows: [row("D1", "V1", text, "1.00")], rowLines: [2], recordsIn: 1)
+        _ = try db.database.commit(batch, to: Self.stock, context: context(before: nil, after: "p"))
+        #expect(try db.query("SELECT location FROM stock").first?[0] == text)
+    }
+
+    @Test("rejects, warnings, the ledger entry and the checkpoint are stored with the batch", arguments: TestDatabase.backends)
+    func ledger(_ backend: TestDatabase.Backend) throws {
+        let db = try TestDatabase(backend)
+        let reject = Reject(
+            line: 5,
+            problems: [
+                RecordProblem(code: "vin.check_digit", message: "expected 4, found 7", field: "vin", rawValue: "LSVAB2187S2100004"),
+                RecordProblem(code: "type.date", message: "not a date", field: "stock_in_date", rawValue: "2025-13-01"),
+            ], rawRecord: "[\"D1\",\"LSVAB2187S2100004\"]")
+        let warning = Warning(line: 3, problem: RecordProblem(code: "phone.masked", message: "masked", field: "contact_phone", rawValue: "138****8000"), action: "null")
+        let batch = MappedBatch(
+            rows: [row("D1", "V1", nil, "1.00")], rowLines: [3], superseded: 1, rejects: [reject], warnings: [warning], recordsIn: 3)
+        let receipt = try db.database.commit(batch, to: Self.stock, context: context(before: nil, after: "{\"offset\":9}"))
+        let ledger = try db.query(
+            """
+            SELECT feed, source, source_ref, CAST(records_in AS TEXT), CAST(written AS TEXT), CAST(rejected AS TEXT),
+                   CAST(superseded AS TEXT), CAST(inserted AS TEXT), status, mapping, mapping_version, dictionary_version, position_end
+            FROM oemsync_batches
+            """)
+        #expect(
+            ledger == [
+                [
+                    "test-feed", "stock.csv", "claimed-stock.csv", "3", "2", "1", "1", "1", "partial", "Mappings/x.yaml", "3", "2025.12",
+                    "line 9",
+                ]
+            ])
+        let rejects = try db.query("SELECT CAST(batch_id AS TEXT), CAST(line AS TEXT), field, reason, message, raw_value, raw_record, problems FROM oemsync_rejects")
+        #expect(rejects.count == 1)
+        #expect(rejects[0][0] == String(receipt.batchID))
+        #expect(Array(rejects[0][1...6]) == ["5", "vin", "vin.check_digit", "expected 4, found 7", "LSVAB2187S2100004", "[\"D1\",\"LSVAB2187S2100004\"]"])
+        #expect(rejects[0][7]?.contains("\"code\":\"type.date\"") == true)
+        #expect(try db.query("SELECT field, reason, action, raw_value FROM oemsync_warnings") == [["contact_phone", "phone.masked", "null", "138****8000"]])
+        #expect(try db.database.checkpoint(feed: "test-feed") == "{\"offset\":9}")
+    }
+
+    @Test("a checkpoint that moved underneath the batch fails it, and nothing of it is written", arguments: TestDatabase.backends)
+    func checkpointCompareAndSet(_ backend: TestDatabase.Backend) throws {
+        let db = try TestDatabase(backend)
+        let batch = MappedBatch(rows: [row("D1", "V1", nil, "1.00")], rowLines: [2], recordsIn: 1)
+        _ = try db.database.commit(batch, to: Self.stock, context: context(before: nil, after: "p1"))
+        let next = MappedBatch(rows: [row("D1", "V2", nil, "2.00")], rowLines: [3], recordsIn: 1)
+        #expect(throws: SinkError.self) { try db.database.commit(next, to: Self.stock, context: context(before: "stale", after: "p2")) }
+        #expect(throws: SinkError.self) { try db.database.commit(next, to: Self.stock, context: context(before: nil, after: "p2")) }
+        #expect(try db.count("stock") == 1)
+        #expect(try db.count("oemsync_batches") == 1)
+        #expect(try db.database.checkpoint(feed: "test-feed") == "p1")
+        // The database stays usable after the rollback.
+        _ = try db.database.commit(next, to: Self.stock, context: context(before: "p1", after: "p2"))
+        #expect(try db.count("stock") == 2)
+    }
+
+    @Test("a batch whose counts do not add up is refused before anything is written", arguments: TestDatabase.backends)
+    func conservation(_ backend: TestDatabase.Backend) throws {
+        let db = try TestDatabase(backend)
+        let broken = MappedBatch(rows: [row("D1", "V1", nil, "1.00")], rowLines: [2], recordsIn: 2)
+        #expect(throws: SinkError.self) { try db.database.commit(broken, to: Self.stock, context: context(before: nil, after: "p")) }
+        #expect(try db.count("stock") == 0)
+        #expect(try db.database.checkpoint(feed: "test-feed") == nil)
+    }
+
+    @Test("a row the database refuses rolls back the whole batch with the database's code", arguments: TestDatabase.backends)
+    func databaseRefusal(_ backend: TestDatabase.Backend) throws {
+        let db = try TestDatabase(backend)
+        switch backend {
+        case .sqlite:
+            try db.execute(
+                "CREATE TRIGGER price_cap BEFORE INSERT ON stock WHEN NEW.list_price >= 1000 BEGIN SELECT RAISE(ABORT, 'price cap'); END")
+        case .postgres:
+            try db.execute("ALTER TABLE stock ADD CONSTRAINT price_cap CHECK (list_price < 1000)")
+        }
+        let batch = MappedBatch(
+            rows: [row("D1", "V1", nil, "1.00"), row("D1", "V2", "x", "5000.00")], rowLines: [2, 3], recordsIn: 2)
+        do {
+            _ = try db.database.commit(batch, to: Self.stock, context: context(before: nil, after: "p"))
+            Issue.record("the batch committed despite the check constraint")
+        } catch {
+            #expect(error.feed == "test-feed")
+            #expect(error.databaseCode != nil)
+            #expect(!error.description.contains("5000"), "values stay out of error messages")
+        }
+        #expect(try db.count("stock") == 0)
+        #expect(try db.count("oemsync_batches") == 0)
+    }
+}
