@@ -28,6 +28,8 @@ public final class PostgresConnection: @unchecked Sendable {
         }
         conn = c
         _ = PQsetClientEncoding(conn, "UTF8")
+        // Server notices ("schema already exists, skipping") are not errors; keep them off stderr.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
     }
 
     deinit { PQfinish(conn) }

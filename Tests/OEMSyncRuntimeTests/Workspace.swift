@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import OEMSyncCore
+import OEMSyncRuntime
+import OEMSyncTesting
+import Synchronization
+
+/// A config file, its drop directories and a real dealer database, in a temp folder: what a
+/// pipeline test runs `oemsync sync` against.
+final class Workspace: @unchecked Sendable {
+    let dir: TemporaryDirectory
+    let db: TestDatabase
+    let configPath: String
+    let feeds: [String: String]  // feed -> mapping (repository path)
+
+    /// - Parameter feeds: feed name -> mapping file in the repository (`Mappings/acme/stock.v1.yaml`).
+    init(_ backend: TestDatabase.Backend, feeds: [String: String], batchRows: Int = 5000, extraSource: String = "") throws {
+        dir = try TemporaryDirectory("ws")
+        db = try TestDatabase(backend)
+        self.feeds = feeds
+        var yaml = """
+            oemsync: 1
+            database:
+              url: "\(db.url)"
+
+            """
+        if let schema = db.schema { yaml += "  schema: \(schema)\n" }
+        yaml += "dictionary: \(Fixture.repository("Mappings/dictionary"))\nfeeds:\n"
+        for (name, mapping) in feeds.sorted(by: { $0.key < $1.key }) {
+            yaml += """
+                  \(name):
+                    mapping: \(Fixture.repository(mapping))
+                    source:
+                      kind: csv-drop
+                      directory: drops/\(name)
+                      batch_rows: \(batchRows)
+                \(extraSource)
+
+                """
+        }
+        configPath = try dir.write("oemsync.yaml", yaml)
+    }
+
+    func drop(_ feed: String, fixture: String, as name: String? = nil) throws {
+        let data = try Fixture.data(fixture)
+        try dir.write("drops/\(feed)/\(name ?? (fixture as NSString).lastPathComponent)", data)
+    }
+
+    func dropText(_ feed: String, _ name: String, _ text: String) throws {
+        try dir.write("drops/\(feed)/\(name)", text)
+    }
+
+    func files(_ feed: String, _ folder: String = "") -> [String] {
+        dir.list("drops/\(feed)/\(folder)").filter { !$0.hasPrefix(".") && !["processing", "archive", "quarantine"].contains($0) }
+    }
+
+    /// Runs `oemsync sync` in-process; returns the exit status, stdout, stderr and log lines.
+    func sync(_ feedNames: [String]? = nil, json: Bool = false) -> (status: Int32, out: String, err: String, logs: String) {
+        let out = Mutex("")
+        let err = Mutex("")
+        let logs = Mutex("")
+        let console = Console(out: { s in out.withLock { $0 += s } }, err: { s in err.withLock { $0 += s } })
+        let logger = Logger(label: "test") { label in
+            LogfmtLogHandler(label: label, level: .trace, stream: { line in logs.withLock { $0 += line } })
+        }
+        let options = SyncCommand.Options(configPath: configPath, feeds: feedNames ?? [], all: feedNames == nil, json: json)
+        let status = SyncCommand.run(options, logger: logger, console: console)
+        return (status, out.withLock { $0 }, err.withLock { $0 }, logs.withLock { $0 })
+    }
+}
