@@ -29,7 +29,7 @@ final class Workspace: @unchecked Sendable {
         for (name, mapping) in feeds.sorted(by: { $0.key < $1.key }) {
             yaml += """
                   \(name):
-                    mapping: \(Fixture.repository(mapping))
+                    mapping: \(mapping.hasPrefix("/") ? mapping : Fixture.repository(mapping))
                     source:
                       kind: csv-drop
                       directory: drops/\(name)
