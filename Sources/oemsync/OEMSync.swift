@@ -110,14 +110,14 @@ struct Sync: ParsableCommand {
     @Flag(name: .long, help: "Run every configured feed.")
     var all = false
 
-    @Flag(name: .long, help: "Run one pass and exit (the daemon, `oemsync run`, schedules passes).")
+    @Flag(name: .long, help: "Run one pass now and exit (required).")
     var once = false
 
     @Flag(name: .long, help: "Print the report as JSON.")
     var json = false
 
     func validate() throws {
-        guard once else { throw ValidationError("sync runs one pass: add --once (the scheduled daemon is `oemsync run`)") }
+        guard once else { throw ValidationError("sync runs one pass now: add --once") }
         guard all != !feeds.isEmpty else { throw ValidationError("name the feeds to run, or give --all (not both)") }
     }
 

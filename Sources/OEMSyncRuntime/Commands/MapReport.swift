@@ -12,7 +12,7 @@ enum MapReport {
         var out = "mapping \(plan.name) version \(plan.version) (\(plan.file)), dictionary \(plan.dictionaryVersion)\n"
         out += "input \(input): \(batch.recordsIn) records -> \(batch.written) written"
         if batch.superseded > 0 { out += " (\(batch.rows.count) rows; \(batch.superseded) superseded by a later record with the same key)" }
-        out += ", \(batch.rejects.count) rejected, \(batch.warnings.count) warnings\n"
+        out += ", \(batch.rejects.count) rejected, \(Plural.count(batch.warnings.count, "warning"))\n"
         out += "nothing was written.\n\n"
 
         let names = ["line"] + plan.columns.map(\.name)
@@ -71,6 +71,11 @@ enum MapReport {
         out += "]}\n"
         return out
     }
+}
+
+enum Plural {
+    /// `1 warning`, `2 warnings`.
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 }
 
 /// Plain-text tables with columns padded to their widest cell (CJK counted as two cells).

@@ -23,7 +23,7 @@ enum SyncReportFormat {
                     if !f.rejectReasons.isEmpty {
                         parts.append(f.rejectReasons.prefix(4).map { "\($0.code) \($0.count)" }.joined(separator: ", "))
                     }
-                    if f.warnings > 0 { parts.append("\(f.warnings) warnings") }
+                    if f.warnings > 0 { parts.append(Plural.count(f.warnings, "warning")) }
                     note = parts.joined(separator: "; ")
                 }
                 rows.append([r.feed, f.name, String(f.recordsIn), String(f.written), String(f.rejected), f.status, note])

@@ -49,6 +49,13 @@ public struct DatabaseSettings: Sendable, Hashable {
     /// The PostgreSQL schema oemsync works in; nil for the connection's default search path.
     public var schema: String?
 
+    public init(kind: Kind, passwordFile: String? = nil, passwordEnvironment: String? = nil, schema: String? = nil) {
+        self.kind = kind
+        self.passwordFile = passwordFile
+        self.passwordEnvironment = passwordEnvironment
+        self.schema = schema
+    }
+
     /// The database as shown to people: the file, or the URL without any password.
     public var displayName: String {
         switch kind {

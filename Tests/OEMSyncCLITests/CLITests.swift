@@ -1,0 +1,141 @@
+import Foundation
+import OEMSyncTesting
+import Testing
+
+/// The built `oemsync` binary, end to end: exit codes, stdout and stderr.
+@Suite("oemsync command line")
+struct CLITests {
+    static let binary: String = {
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        for dir in [runner.deletingLastPathComponent(), runner.deletingLastPathComponent().deletingLastPathComponent()] {
+            let candidate = dir.appendingPathComponent("oemsync").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return Fixture.root + "/.build/debug/oemsync"
+    }()
+
+    struct Run {
+        var status: Int32
+        var out: String
+        var err: String
+    }
+
+    func run(_ arguments: [String], cwd: String = Fixture.root, environment: [String: String] = [:]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: cwd)
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "OEMSYNC_CONFIG")
+        env.merge(environment) { _, new in new }
+        process.environment = env
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, out: String(decoding: o, as: UTF8.self), err: String(decoding: e, as: UTF8.self))
+    }
+
+    func expectGolden(_ text: String, _ golden: String) {
+        switch GoldenFile.compare(text, with: golden) {
+        case .matches: break
+        case .recorded: Issue.record("recorded \(golden); run again without OEMSYNC_RECORD")
+        case .differs(let expected, let actual): #expect(actual == expected)
+        }
+    }
+
+    @Test("--help lists the commands and the exit codes")
+    func help() throws {
+        let r = try run(["--help"])
+        #expect(r.status == 0)
+        expectGolden(r.out, "cli/help.txt")
+        let sync = try run(["sync", "--help"])
+        expectGolden(sync.out, "cli/sync-help.txt")
+    }
+
+    @Test("check on a broken mapping prints file:line:col diagnostics and exits 78")
+    func checkBroken() throws {
+        let r = try run(["check", "--dictionary", "Mappings/dictionary", "fixtures/mappings/invalid/M302-unknown-column.yaml"])
+        #expect(r.status == 78)
+        expectGolden(r.err, "cli/check-M302.stderr.txt")
+        #expect(r.out == "oemsync check: 1 mapping, dictionary 2025.12: 1 error\n")
+    }
+
+    @Test("check on the shipped mappings passes with exit 0")
+    func checkShipped() throws {
+        let r = try run(["check", "Mappings/acme/stock.v1.yaml", "Mappings/acme/orders.v1.yaml", "Mappings/acme/vehicles.v1.yaml"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err.isEmpty)
+        #expect(r.out == "oemsync check: 3 mappings, dictionary 2025.12: ok\n")
+    }
+
+    @Test("a missing config file is a configuration error (78), with a hint")
+    func missingConfig() throws {
+        let r = try run(["check", "--config", "/nonexistent/oemsync.yaml"])
+        #expect(r.status == 78)
+        #expect(r.err.contains("error[C105]: file not found: '/nonexistent/oemsync.yaml'"))
+        #expect(r.err.contains("help: pass --config FILE, or set OEMSYNC_CONFIG"))
+    }
+
+    @Test("usage errors exit 64")
+    func usage() throws {
+        let noOnce = try run(["sync", "--all"])
+        #expect(noOnce.status == 64)
+        #expect(noOnce.err.contains("add --once"))
+        #expect(try run(["sync", "--once"]).status == 64)
+        #expect(try run(["frobnicate"]).status == 64)
+    }
+
+    @Test("map is a dry run: rows and rejects printed, personal data masked, nothing written")
+    func mapDryRun() throws {
+        let r = try run(["map", "Mappings/acme/orders.v1.yaml", "--input", "fixtures/feeds/csv/acme/orders-20251203.csv"])
+        #expect(r.status == 0, "\(r.err)")
+        expectGolden(r.out, "cli/map-orders.txt")
+        #expect(!r.out.contains("13800138000"))
+        #expect(r.out.contains("+86138****8000"))
+        let json = try run(["map", "Mappings/acme/orders.v1.yaml", "--input", "fixtures/feeds/csv/acme/orders-20251203.csv", "--json", "--unmask"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])
+        let counts = try #require(object["counts"] as? [String: Int])
+        #expect(counts["records_in"] == 7)
+        #expect(counts["written"] == 4)
+        #expect(counts["rejected"] == 3)
+        let rows = try #require(object["rows"] as? [[String: Any]])
+        #expect((rows.first?["values"] as? [String: Any])?["customer_phone"] as? String == "+8613800138000")
+    }
+
+    @Test("sync --all --once loads the drops, prints the figures, and finds nothing new the second time")
+    func syncEndToEnd() throws {
+        let dir = try TemporaryDirectory("cli")
+        try dir.write("drops/acme-stock/stock-20251202.csv", try Fixture.data("feeds/csv/acme/stock-20251202.csv"))
+        let config = try dir.write(
+            "oemsync.yaml",
+            """
+            oemsync: 1
+            database:
+              url: sqlite:dealer.db
+            dictionary: \(Fixture.repository("Mappings/dictionary"))
+            feeds:
+              acme-stock:
+                mapping: \(Fixture.repository("Mappings/acme/stock.v1.yaml"))
+                source: {kind: csv-drop, directory: drops/acme-stock}
+            """)
+        let before = try run(["sync", "--all", "--once", "--config", config])
+        #expect(before.status == 1)
+        #expect(before.err.contains("run `oemsync db migrate`"))
+        let migrate = try run(["db", "migrate", "--config", config])
+        #expect(migrate.status == 0)
+        #expect(migrate.out.contains("applied 0001-oemsync-ledger, 0002-reference-dealer-schema"))
+        let first = try run(["sync", "--all", "--once", "--config", config])
+        #expect(first.status == 0, "\(first.err)")
+        let line = try #require(first.out.split(separator: "\n").first { $0.hasPrefix("acme-stock") })
+        #expect(line.split(separator: " ", omittingEmptySubsequences: true).prefix(6) == ["acme-stock", "stock-20251202.csv", "12", "7", "5", "partial"])
+        #expect(first.err.contains("msg=\"file loaded\""))
+        let second = try run(["sync", "acme-stock", "--once", "--config", config])
+        #expect(second.status == 0)
+        #expect(second.out.contains("(no new files)"))
+    }
+}
