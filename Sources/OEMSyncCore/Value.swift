@@ -147,6 +147,18 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
 
 @inline(__always)
 func appendPadded(_ out: inout String, _ value: Int, width: Int) {
+    // Small non-negative numbers (dates and times) without an intermediate String.
+    if value >= 0 && width <= 4 && value < 10_000 {
+        var digits: (UInt8, UInt8, UInt8, UInt8) = (48, 48, 48, 48)
+        digits.0 = UInt8(48 + value / 1000)
+        digits.1 = UInt8(48 + value / 100 % 10)
+        digits.2 = UInt8(48 + value / 10 % 10)
+        digits.3 = UInt8(48 + value % 10)
+        withUnsafeBytes(of: &digits) { buf in
+            out.append(String(decoding: buf.suffix(max(width, value >= 1000 ? 4 : value >= 100 ? 3 : value >= 10 ? 2 : 1)), as: UTF8.self))
+        }
+        return
+    }
     let digits = String(value)
     if digits.count < width { out.append(String(repeating: "0", count: width - digits.count)) }
     out.append(digits)

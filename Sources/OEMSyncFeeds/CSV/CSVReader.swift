@@ -104,8 +104,19 @@ public final class CSVReader {
 
     /// `.some(nil)` for a blank line, `nil` at EOF.
     private func parseRecord() throws(IOError) -> RawRecord?? {
+        // Work on local buffers (moved out of the object, no copy): the byte loop then touches no
+        // class property, which keeps exclusivity checks out of it.
+        var record = self.record
+        var fieldEnds = self.fieldEnds
+        self.record = []
+        self.fieldEnds = []
         record.removeAll(keepingCapacity: true)
         fieldEnds.removeAll(keepingCapacity: true)
+        defer {
+            self.record = record
+            self.fieldEnds = fieldEnds
+        }
+        var pendingCR = false
         let startOffset = position.byteOffset
         let startLine = position.line
         var line = startLine
@@ -124,9 +135,10 @@ public final class CSVReader {
                 if chunkCount == 0 { break }
             }
             var ended = false
+            let start = cursor
+            let end = chunkCount
             let consumed: Int = chunk.withUnsafeBufferPointer { buf in
-                var i = cursor
-                let end = chunkCount
+                var i = start
                 while i < end {
                     let b = buf[i]
                     switch state {
@@ -192,7 +204,7 @@ public final class CSVReader {
             if ended {
                 position = CSVPosition(byteOffset: chunkStart + Int64(cursor), line: line)
                 if !sawAnything && record.isEmpty { return .some(nil) }
-                return .some(finish(startLine: startLine, problem: problem))
+                return .some(finish(record, fieldEnds, startLine: startLine, problem: problem))
             }
             if record.count > format.maxRecordBytes {
                 let limit = format.maxRecordBytes >> 20 > 0 ? "\(format.maxRecordBytes >> 20) MiB" : "\(format.maxRecordBytes) bytes"
@@ -210,12 +222,10 @@ public final class CSVReader {
         guard sawAnything || !record.isEmpty else { return nil }
         fieldEnds.append(record.count)
         position = CSVPosition(byteOffset: chunkStart + Int64(cursor), line: line)
-        return .some(finish(startLine: startLine, problem: problem))
+        return .some(finish(record, fieldEnds, startLine: startLine, problem: problem))
     }
 
-    private var pendingCR = false
-
-    private func finish(startLine: Int, problem: String?) -> RawRecord {
+    private func finish(_ record: [UInt8], _ fieldEnds: [Int], startLine: Int, problem: String?) -> RawRecord {
         var fields: [String] = []
         fields.reserveCapacity(fieldEnds.count)
         var decodeProblem: String?
@@ -223,7 +233,7 @@ public final class CSVReader {
             var start = 0
             for (k, end) in fieldEnds.enumerated() {
                 let slice = UnsafeBufferPointer(rebasing: buf[start..<end])
-                if let s = TextDecoder.decode(slice, as: encoding), !s.utf8.contains(0) {
+                if let s = TextDecoder.decode(slice, as: encoding) {
                     fields.append(s)
                 } else {
                     if decodeProblem == nil {

@@ -23,13 +23,15 @@ public enum TextDecoder {
         return invalid == 0 || valid > 2 * invalid ? .utf8 : .gb18030
     }
 
+    /// The field's text, or nil when it is not valid in `encoding` or contains a NUL byte (which no
+    /// database text column can store).
     public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, as encoding: TextEncoding) -> String? {
         if bytes.isEmpty { return "" }
         // ASCII is the same in both encodings and the common case: no validation needed.
         var ascii = true
-        for b in bytes where b >= 0x80 {
+        for b in bytes where b >= 0x80 || b == 0 {
+            if b == 0 { return nil }
             ascii = false
-            break
         }
         if ascii { return String(decoding: bytes, as: UTF8.self) }
         switch encoding {

@@ -9,6 +9,8 @@ struct ColumnCompiler {
     let dictionary: DataDictionary
     let mappingZone: ZoneConverter?
     let headerless: Bool
+    /// Key columns are always required: a record without its key cannot be written.
+    let isKey: Bool
 
     static let keys = [
         "source", "sources", "join", "value", "field", "type", "formats", "timezone", "scale", "true_values",
@@ -89,16 +91,16 @@ struct ColumnCompiler {
         var checks = ValueChecks()
         for e in entries where CheckReader.keys.contains(e.key) { CheckReader.read(e, into: &checks, reader: &reader) }
         checks = checks.overriding(field?.checks ?? ValueChecks())
-        let pattern = checks.pattern.flatMap { try? CompiledRegex($0) }
+        let pattern = checks.pattern.flatMap { try? ValuePattern($0) }
 
-        let required = entry("required").flatMap { reader.bool($0.value, what: "required") } ?? false
+        let required = isKey || (entry("required").flatMap { reader.bool($0.value, what: "required") } ?? false)
         let personal = entry("personal").flatMap { reader.bool($0.value, what: "personal") } ?? field?.personal ?? false
         var onError = ColumnPlan.OnError.reject
         if let e = entry("on_error"),
             let o = reader.choice(e.value, what: "on_error", allowed: ColumnPlan.OnError.allCases.map(\.rawValue))
         {
             onError = ColumnPlan.OnError(rawValue: o)!
-            if required, onError == .null {
+            if required, !isKey, onError == .null {
                 reader.error("208", "\(what) is required, so on_error: null cannot apply", at: e.value)
             }
         }

@@ -108,7 +108,7 @@ public struct MappingCompiler {
                 }
                 var compiler = ColumnCompiler(
                     name: column.key, keyNode: column.keyNode, dictionary: dictionary, mappingZone: zone,
-                    headerless: !source.header)
+                    headerless: !source.header, isKey: key.contains { $0.0 == column.key })
                 if let plan = compiler.compile(column.value, reader: &reader) {
                     columns.append(plan)
                     columnNodes[column.key] = column.keyNode
@@ -124,7 +124,6 @@ public struct MappingCompiler {
                 }
                 continue
             }
-            columns[index].required = true
             if columns[index].onError != .reject {
                 reader.error(
                     "208", "key column '\(k)' cannot use on_error: \(columns[index].onError.rawValue)",

@@ -47,8 +47,9 @@ public struct SourceSpec: Sendable, Hashable {
     }
 }
 
-/// One target column: where its value comes from and everything done to it.
-public struct ColumnPlan: Sendable {
+/// One target column: where its value comes from and everything done to it. A class, so that the
+/// per-record loop shares it instead of copying its many fields for every value.
+public final class ColumnPlan: Sendable {
     public enum Input: Sendable, Hashable {
         /// One source field.
         case field(FieldReference)
@@ -85,20 +86,40 @@ public struct ColumnPlan: Sendable {
         public var onMissing: OnMissing
     }
 
-    public var name: String
-    public var input: Input
-    public var transforms: [Transform]
-    public var defaultValue: Value?
-    public var required: Bool
-    public var lookup: Lookup?
-    public var validator: Validator?
-    public var coercion: Coercion
-    public var checks: ValueChecks
-    var pattern: CompiledRegex?
-    public var onError: OnError
-    public var personal: Bool
+    public let name: String
+    public let input: Input
+    public let transforms: [Transform]
+    public let defaultValue: Value?
+    public let required: Bool
+    public let lookup: Lookup?
+    public let validator: Validator?
+    public let coercion: Coercion
+    public let checks: ValueChecks
+    let pattern: ValuePattern?
+    public let onError: OnError
+    public let personal: Bool
     /// Where the column is defined, for "while applying ..." context.
-    public var location: SourceLocation
+    public let location: SourceLocation
+
+    init(
+        name: String, input: Input, transforms: [Transform], defaultValue: Value?, required: Bool, lookup: Lookup?,
+        validator: Validator?, coercion: Coercion, checks: ValueChecks, pattern: ValuePattern?, onError: OnError, personal: Bool,
+        location: SourceLocation
+    ) {
+        self.name = name
+        self.input = input
+        self.transforms = transforms
+        self.defaultValue = defaultValue
+        self.required = required
+        self.lookup = lookup
+        self.validator = validator
+        self.coercion = coercion
+        self.checks = checks
+        self.pattern = pattern
+        self.onError = onError
+        self.personal = personal
+        self.location = location
+    }
 }
 
 /// A reference to a field of the source record.

@@ -31,7 +31,8 @@ public struct RecordMapper: Sendable {
         values.reserveCapacity(columns.count)
         var problems: [RecordProblem] = []
         var warnings: [Warning] = []
-        for (i, column) in columns.enumerated() {
+        for i in columns.indices {
+            let column = columns[i]
             let raw = read(bound.inputs[i], record.fields)
             switch evaluate(column, raw) {
             case .success(let outcome):
@@ -72,9 +73,10 @@ public struct RecordMapper: Sendable {
     /// second phone number), or the problem that stops it.
     func evaluate(_ column: ColumnPlan, _ raw: String?) -> Result<(Value, RecordProblem?), RecordProblem> {
         var text = raw
-        for t in column.transforms {
+        let transforms = column.transforms
+        for i in transforms.indices {
             guard let s = text else { break }
-            text = t.apply(s)
+            text = transforms[i].apply(s)
         }
         guard var text, !text.isEmpty else {
             if let d = column.defaultValue { return .success((d, nil)) }
@@ -126,9 +128,12 @@ public struct RecordMapper: Sendable {
         func problem(_ code: String, _ message: String) -> RecordProblem {
             RecordProblem(code: code, message: message, field: column.name, rawValue: text)
         }
-        if let length = checks.length, case .string(let s) = value, !length.contains(s.count) {
-            let expected = length.lowerBound == length.upperBound ? "\(length.lowerBound)" : "\(length.lowerBound) to \(length.upperBound)"
-            return problem("value.length", "length \(s.count), expected \(expected)")
+        if let length = checks.length, case .string(let s) = value {
+            let count = s.utf8.allSatisfy { $0 < 0x80 } ? s.utf8.count : s.count
+            if !length.contains(count) {
+                let expected = length.lowerBound == length.upperBound ? "\(length.lowerBound)" : "\(length.lowerBound) to \(length.upperBound)"
+                return problem("value.length", "length \(count), expected \(expected)")
+            }
         }
         if checks.minimum != nil || checks.maximum != nil {
             let comparable: RangeBound?
@@ -145,7 +150,7 @@ public struct RecordMapper: Sendable {
             }
         }
         if let regex = column.pattern, let t = value.text, !regex.matchesWhole(t) {
-            return problem("value.pattern", "does not match the pattern \(regex.pattern)")
+            return problem("value.pattern", "does not match the pattern \(regex.text)")
         }
         if let allowed = checks.allowed, let t = value.text, !allowed.contains(t) {
             let list = allowed.count <= 8 ? allowed.joined(separator: ", ") : allowed.prefix(8).joined(separator: ", ") + ", ..."

@@ -37,17 +37,16 @@ public struct Coercion: Sendable, Hashable {
         case .string:
             return .success(.string(text))
         case .int:
-            guard let digits = Self.numberText(text), let v = Int64(digits) else {
+            guard let n = Self.parseNumber(HalfWidth.fold(text)), n.fraction.isEmpty, !n.integer.isEmpty,
+                let magnitude = Int64(String(decoding: n.integer, as: UTF8.self))
+            else {
                 return fail("type.int", "not a whole number")
             }
-            return .success(.int(v))
+            return .success(.int(n.negative ? -magnitude : magnitude))
         case .decimal:
-            guard let digits = Self.numberText(text) else { return fail("type.decimal", "not a decimal number") }
-            switch Self.canonicalDecimal(digits, scale: scale) {
-            case .some(.some(let d)): return .success(.decimal(d))
-            case .some(.none): return fail("value.scale", "more than \(scale ?? 0) decimal places")
-            case .none: return fail("type.decimal", "not a decimal number")
-            }
+            guard let n = Self.parseNumber(HalfWidth.fold(text)) else { return fail("type.decimal", "not a decimal number") }
+            guard let d = Self.canonical(n, scale: scale) else { return fail("value.scale", "more than \(scale ?? 0) decimal places") }
+            return .success(.decimal(d))
         case .bool:
             let t = HalfWidth.fold(text).lowercased()
             if trueValues.contains(t) { return .success(.bool(true)) }
@@ -79,85 +78,77 @@ public struct Coercion: Sendable, Hashable {
         }
     }
 
-    /// Folds full-width forms, drops surrounding spaces and validates digit grouping (`1,234,567.5`);
-    /// returns the number without grouping commas, or nil if it is not a plain decimal number.
-    static func numberText(_ raw: String) -> String? {
-        var bytes = Array(HalfWidth.fold(raw).utf8)
-        while let f = bytes.first, f == 0x20 { bytes.removeFirst() }
-        while let l = bytes.last, l == 0x20 { bytes.removeLast() }
-        guard !bytes.isEmpty else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = 0
-        if bytes[0] == UInt8(ascii: "-") || bytes[0] == UInt8(ascii: "+") {
-            if bytes[0] == UInt8(ascii: "-") { out.append(bytes[0]) }
-            i = 1
-        }
-        var intDigits = 0
-        var sinceComma = -1  // digits since the last grouping comma, -1 before any comma
-        var sawComma = false
-        while i < bytes.count, bytes[i] != UInt8(ascii: ".") {
-            let c = bytes[i]
-            if c == UInt8(ascii: ",") {
-                guard intDigits > 0, intDigits <= 3 || sawComma, sinceComma == -1 || sinceComma == 3 else { return nil }
-                if !sawComma && intDigits > 3 { return nil }
-                sawComma = true
-                sinceComma = 0
-            } else if c >= 0x30 && c <= 0x39 {
-                out.append(c)
-                intDigits += 1
-                if sawComma { sinceComma += 1 }
-            } else {
-                return nil
-            }
-            i += 1
-        }
-        if sawComma && sinceComma != 3 { return nil }
-        if i < bytes.count {
-            out.append(UInt8(ascii: "."))
-            i += 1
-            var fracDigits = 0
-            while i < bytes.count {
-                guard bytes[i] >= 0x30 && bytes[i] <= 0x39 else { return nil }
-                out.append(bytes[i])
-                fracDigits += 1
-                i += 1
-            }
-            if fracDigits == 0 && intDigits == 0 { return nil }
-            if fracDigits == 0 { out.removeLast() }
-        } else if intDigits == 0 {
-            return nil
-        }
-        return String(decoding: out, as: UTF8.self)
+    /// A number's sign, integer digits (without grouping) and fraction digits.
+    struct ParsedNumber {
+        var negative: Bool
+        var integer: [UInt8]
+        var fraction: [UInt8]
     }
 
-    /// Canonical decimal text: no leading zeros, `scale` places when given. The outer optional is
-    /// nil for malformed input; the inner one is nil when non-zero digits exceed `scale`.
-    static func canonicalDecimal(_ s: String, scale: Int?) -> String?? {
-        var negative = false
-        var body = Substring(s)
-        if body.hasPrefix("-") {
-            negative = true
-            body = body.dropFirst()
+    /// One pass over the bytes: optional sign, digits with optional `,` grouping in threes, optional
+    /// `.` and fraction digits; spaces around are allowed.
+    static func parseNumber(_ s: String) -> ParsedNumber? {
+        var result = ParsedNumber(negative: false, integer: [], fraction: [])
+        var utf8 = Substring(s).utf8[...]
+        while utf8.first == 0x20 { utf8 = utf8.dropFirst() }
+        while utf8.last == 0x20 { utf8 = utf8.dropLast() }
+        guard let first = utf8.first else { return nil }
+        if first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
+            result.negative = first == UInt8(ascii: "-")
+            utf8 = utf8.dropFirst()
         }
-        let parts = body.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count <= 2 else { return .none }
-        var intPart = String(parts[0].drop(while: { $0 == "0" }))
-        if intPart.isEmpty { intPart = "0" }
-        var frac = parts.count == 2 ? String(parts[1]) : ""
-        if let scale {
-            if frac.count > scale {
-                let extra = frac.dropFirst(scale)
-                guard extra.allSatisfy({ $0 == "0" }) else { return .some(.none) }
-                frac = String(frac.prefix(scale))
-            } else {
-                frac += String(repeating: "0", count: scale - frac.count)
+        var group = -1  // digits since the last comma; -1 before the first comma
+        var inFraction = false
+        for c in utf8 {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                if inFraction {
+                    result.fraction.append(c)
+                } else {
+                    result.integer.append(c)
+                    if group >= 0 { group += 1 }
+                }
+            case UInt8(ascii: ","):
+                guard !inFraction, !result.integer.isEmpty, group == -1 ? result.integer.count <= 3 : group == 3 else { return nil }
+                group = 0
+            case UInt8(ascii: "."):
+                guard !inFraction, group == -1 || group == 3 else { return nil }
+                inFraction = true
+            default:
+                return nil
             }
         }
-        let isZero = intPart == "0" && frac.allSatisfy { $0 == "0" }
-        var out = (negative && !isZero) ? "-" : ""
-        out += intPart
-        if !frac.isEmpty { out += "." + frac }
-        return .some(.some(out))
+        guard group == -1 || group == 3 || inFraction else { return nil }
+        guard !result.integer.isEmpty || !result.fraction.isEmpty else { return nil }
+        return result
+    }
+
+    /// Canonical decimal text: no leading zeros, `scale` places when given; nil when non-zero
+    /// digits exceed `scale` (never rounded silently).
+    static func canonical(_ n: ParsedNumber, scale: Int?) -> String? {
+        var integer = n.integer[...]
+        while integer.count > 1, integer.first == UInt8(ascii: "0") { integer = integer.dropFirst() }
+        if integer.isEmpty { integer = [UInt8(ascii: "0")] }
+        var fraction = n.fraction[...]
+        var padding = 0
+        if let scale {
+            if fraction.count > scale {
+                guard fraction.dropFirst(scale).allSatisfy({ $0 == UInt8(ascii: "0") }) else { return nil }
+                fraction = fraction.prefix(scale)
+            } else {
+                padding = scale - fraction.count
+            }
+        }
+        let isZero = integer.allSatisfy { $0 == UInt8(ascii: "0") } && fraction.allSatisfy { $0 == UInt8(ascii: "0") }
+        var out: [UInt8] = []
+        out.reserveCapacity(integer.count + fraction.count + padding + 2)
+        if n.negative && !isZero { out.append(UInt8(ascii: "-")) }
+        out += integer
+        if !fraction.isEmpty || padding > 0 {
+            out.append(UInt8(ascii: "."))
+            out += fraction
+            out += repeatElement(UInt8(ascii: "0"), count: padding)
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

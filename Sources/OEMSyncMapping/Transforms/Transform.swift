@@ -27,8 +27,8 @@ public enum Transform: Sendable, Hashable {
     public func apply(_ value: String) -> String? {
         switch self {
         case .trim: return Self.trimmed(value)
-        case .upper: return value.uppercased()
-        case .lower: return value.lowercased()
+        case .upper: return Self.asciiCase(value, upper: true) ?? value.uppercased()
+        case .lower: return Self.asciiCase(value, upper: false) ?? value.lowercased()
         case .nfkc: return value.precomposedStringWithCompatibilityMapping
         case .collapseSpaces:
             return value.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
@@ -43,14 +43,48 @@ public enum Transform: Sendable, Hashable {
         }
     }
 
-    /// Trim without Foundation for the common all-ASCII case; the hot path of every CSV field.
+    /// Trim without Foundation when the ends are ASCII: the hot path of every CSV field.
     static func trimmed(_ value: String) -> String {
         let utf8 = value.utf8
         guard let first = utf8.first, let last = utf8.last else { return value }
-        if !isSpaceByte(first) && !isSpaceByte(last) && first < 0x80 && last < 0x80 { return value }
-        return value.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{3000}\u{FEFF}")))
+        if first >= 0x80 || last >= 0x80 {
+            // Only white space at an end needs Foundation; `2025年12月2日` or `北京` do not.
+            let scalars = value.unicodeScalars
+            guard let f = scalars.first, let l = scalars.last, isSpace(f) || isSpace(l) else { return value }
+            return value.trimmingCharacters(in: .whitespacesAndNewlines.union(CharacterSet(charactersIn: "\u{3000}\u{FEFF}")))
+        }
+        if !isSpaceByte(first) && !isSpaceByte(last) { return value }
+        var start = utf8.startIndex
+        var end = utf8.endIndex
+        while start < end, isSpaceByte(utf8[start]) { start = utf8.index(after: start) }
+        while end > start, isSpaceByte(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        let result = String(value[start..<end])
+        // A non-ASCII space (U+3000) may sit inside the ASCII ones; finish the job properly then.
+        if let f = result.utf8.first, let l = result.utf8.last, f >= 0x80 || l >= 0x80 { return Self.trimmed(result) }
+        return result
     }
 
     @inline(__always)
     static func isSpaceByte(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+
+    /// White space outside ASCII: no-break and ideographic spaces, the Unicode space block, the BOM.
+    static func isSpace(_ u: Unicode.Scalar) -> Bool {
+        switch u.value {
+        case 0x85, 0xA0, 0x1680, 0x2000...0x200B, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF: return true
+        default: return u.value < 0x80 && isSpaceByte(UInt8(u.value))
+        }
+    }
+
+    /// ASCII upper/lower case without Foundation, or nil when the text is not all ASCII.
+    static func asciiCase(_ value: String, upper: Bool) -> String? {
+        var changed = false
+        for b in value.utf8 {
+            if b >= 0x80 { return nil }
+            if upper ? (b >= 0x61 && b <= 0x7A) : (b >= 0x41 && b <= 0x5A) { changed = true }
+        }
+        guard changed else { return value }
+        return String(decoding: value.utf8.map { b in
+            upper ? (b >= 0x61 && b <= 0x7A ? b - 32 : b) : (b >= 0x41 && b <= 0x5A ? b + 32 : b)
+        }, as: UTF8.self)
+    }
 }

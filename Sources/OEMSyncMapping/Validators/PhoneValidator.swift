@@ -46,8 +46,13 @@ public struct PhoneValidator: Sendable, Hashable {
         func problem(_ code: String, _ message: String) -> RecordProblem {
             RecordProblem(code: code, message: message, field: field, rawValue: raw)
         }
-        var text = HalfWidth.fold(raw).replacingOccurrences(of: "\u{FF08}", with: "(")
-        text = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let folded = HalfWidth.fold(raw)
+        // Fast path: one number written with digits and the usual punctuation only (most records).
+        // A failure there takes the full path, which knows more forms (`010-65529988-123`).
+        if let (digits, plus) = Self.plainNumber(folded), case .success(let e164) = parse(digits, plus: plus), !Self.unverified(e164) {
+            return .valid(e164)
+        }
+        var text = folded.trimmingCharacters(in: .whitespacesAndNewlines)
         var warning: RecordProblem?
         let numbers = Self.splitNumbers(text)
         if numbers.count > 1 {
@@ -82,8 +87,7 @@ public struct PhoneValidator: Sendable, Hashable {
             let value = ext.map { "\(e164);ext=\($0)" } ?? e164
             if let warning { return .validWithWarning(value, warning) }
             if Self.unverified(e164) {
-                return .validWithWarning(
-                    value, problem("phone.unverified", "country code accepted by length only"))
+                return .validWithWarning(value, problem("phone.unverified", "country code accepted by length only"))
             }
             return .valid(value)
         }
@@ -94,32 +98,68 @@ public struct PhoneValidator: Sendable, Hashable {
         var message: String
     }
 
+    typealias Digits = ArraySlice<UInt8>
+
+    /// The digits of a field that holds one plainly written number: ASCII digits, spaces, `-`, `.`,
+    /// brackets and a leading `+`. Anything else (letters, `*`, separators, `(0)`) takes the full path.
+    static func plainNumber(_ s: String) -> (Digits, Bool)? {
+        var digits: [UInt8] = []
+        digits.reserveCapacity(16)
+        var plus = false
+        var previous: UInt8 = 0
+        var beforePrevious: UInt8 = 0
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                digits.append(b)
+            case UInt8(ascii: "+"):
+                guard digits.isEmpty, !plus else { return nil }
+                plus = true
+            case UInt8(ascii: ")"):
+                if previous == UInt8(ascii: "0"), beforePrevious == UInt8(ascii: "(") { return nil }  // "(0)"
+            case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "("):
+                break
+            default:
+                return nil
+            }
+            beforePrevious = previous
+            previous = b
+        }
+        return digits.isEmpty ? nil : (digits[...], plus)
+    }
+
     /// Digits (with a leading `+`) to E.164, using the default region for national forms.
     func parse(_ text: String) -> Result<String, Failure> {
-        var digits = ""
-        var plus = false
-        var chars = Array(text)
+        var cleaned = text
         // "(0)" after a country code is a trunk-prefix hint in international notation; drop it.
         if let r = text.range(of: "(0)"), text.hasPrefix("+") || text.hasPrefix("00") || text.hasPrefix("86") {
-            chars = Array(text.replacingCharacters(in: r, with: ""))
+            cleaned = text.replacingCharacters(in: r, with: "")
         }
-        for c in chars {
-            if c == "+" {
+        var digits: [UInt8] = []
+        var plus = false
+        for b in cleaned.utf8 {
+            if b == UInt8(ascii: "+") {
                 guard digits.isEmpty, !plus else { return .failure(Failure(code: "phone.chars", message: "misplaced '+'")) }
                 plus = true
-            } else if c.isASCII, c.isNumber {
-                digits.append(c)
+            } else if b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") {
+                digits.append(b)
             }
         }
         guard !digits.isEmpty else { return .failure(Failure(code: "phone.chars", message: "no digits")) }
-        if !plus, digits.hasPrefix("00") {
+        return parse(digits[...], plus: plus)
+    }
+
+    func parse(_ input: Digits, plus: Bool) -> Result<String, Failure> {
+        var digits = input
+        var plus = plus
+        if !plus, digits.starts(with: [0x30, 0x30]) {
             plus = true
-            digits.removeFirst(2)
+            digits = digits.dropFirst(2)
         }
         if plus { return Self.international(digits) }
         switch region {
         case "CN":
-            if digits.hasPrefix("86"), digits.count >= 12, case .success(let n) = Self.chinese(String(digits.dropFirst(2))) {
+            if digits.starts(with: Self.d86), digits.count >= 12, case .success(let n) = Self.chinese(digits.dropFirst(2)) {
                 return .success(n)
             }
             return Self.chinese(digits)
@@ -130,16 +170,24 @@ public struct PhoneValidator: Sendable, Hashable {
         }
     }
 
-    static func international(_ digits: String) -> Result<String, Failure> {
-        if digits.hasPrefix("86") { return chinese(String(digits.dropFirst(2)), international: true) }
-        if digits.hasPrefix("1") { return nanp(digits) }
-        if digits.hasPrefix("852") { return hongKong(String(digits.dropFirst(3))) }
-        if digits.hasPrefix("886") { return taiwan(String(digits.dropFirst(3))) }
-        guard digits.first != "0" else { return .failure(Failure(code: "phone.invalid", message: "no country code after '+'")) }
+    static let d86: [UInt8] = Array("86".utf8)
+    static let d852: [UInt8] = Array("852".utf8)
+    static let d886: [UInt8] = Array("886".utf8)
+
+    static func e164(_ country: String, _ digits: Digits) -> String {
+        "+" + country + String(decoding: digits, as: UTF8.self)
+    }
+
+    static func international(_ digits: Digits) -> Result<String, Failure> {
+        if digits.starts(with: d86) { return chinese(digits.dropFirst(2), international: true) }
+        if digits.first == UInt8(ascii: "1") { return nanp(digits) }
+        if digits.starts(with: d852) { return hongKong(digits.dropFirst(3)) }
+        if digits.starts(with: d886) { return taiwan(digits.dropFirst(3)) }
+        guard digits.first != UInt8(ascii: "0") else { return .failure(Failure(code: "phone.invalid", message: "no country code after '+'")) }
         guard (8...15).contains(digits.count) else {
             return .failure(Failure(code: digits.count < 8 ? "phone.too_short" : "phone.too_long", message: "\(digits.count) digits after the '+'"))
         }
-        return .success("+" + digits)
+        return .success(e164("", digits))
     }
 
     /// Whether `e164` is an international number we accepted by length only.
@@ -148,53 +196,58 @@ public struct PhoneValidator: Sendable, Hashable {
     }
 
     static func isCNMobile(_ e164: String) -> Bool {
-        e164.hasPrefix("+861") && e164.count == 14 && !e164.hasPrefix("+8610")
+        e164.hasPrefix("+861") && e164.utf8.count == 14 && !e164.hasPrefix("+8610")
     }
 
-    static let cnMobilePrefixes: Set<String> = {
-        var s = Set<String>()
-        for p in 130...139 { s.insert(String(p)) }
-        for p in [145, 147, 150, 151, 152, 153, 155, 156, 157, 158, 159, 162, 165, 166, 167] { s.insert(String(p)) }
-        for p in [170, 171, 172, 173, 175, 176, 177, 178] { s.insert(String(p)) }
-        for p in 180...189 { s.insert(String(p)) }
-        for p in [190, 191, 192, 193, 195, 196, 197, 198, 199] { s.insert(String(p)) }
-        return s
+    /// Allocated Chinese mobile prefixes (the second and third digits after the leading 1), as a
+    /// 100-entry table: 13x, 145, 147, 15x but 154, 162, 165-167, 170-173, 175-178, 18x, 19x but 194.
+    static let cnMobile: [Bool] = {
+        var t = [Bool](repeating: false, count: 100)
+        for p in [30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 45, 47, 50, 51, 52, 53, 55, 56, 57, 58, 59, 62, 65, 66, 67] { t[p] = true }
+        for p in [70, 71, 72, 73, 75, 76, 77, 78, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 95, 96, 97, 98, 99] { t[p] = true }
+        return t
     }()
+
+    @inline(__always)
+    static func digit(_ d: Digits, _ i: Int) -> Int { Int(d[d.startIndex + i]) - 48 }
 
     /// A Chinese number in national form (trunk `0` optional), or the national significant number
     /// after `+86` (`international`).
-    static func chinese(_ input: String, international: Bool = false) -> Result<String, Failure> {
-        var n = Substring(input)
-        let trunk = n.hasPrefix("0")
+    static func chinese(_ input: Digits, international: Bool = false) -> Result<String, Failure> {
+        var n = input
+        let trunk = n.first == UInt8(ascii: "0")
         if trunk { n = n.dropFirst() }
         func fail(_ code: String, _ message: String) -> Result<String, Failure> { .failure(Failure(code: code, message: message)) }
         if n.count < 7 { return fail("phone.too_short", "too short for a Chinese number (a short code is not a customer phone)") }
-        if n.hasPrefix("1"), !n.hasPrefix("10") {
+        let d0 = digit(n, 0)
+        let d1 = digit(n, 1)
+        if d0 == 1, d1 != 0 {
             guard n.count == 11 else {
                 return fail(n.count < 11 ? "phone.too_short" : "phone.too_long", "a Chinese mobile number has 11 digits, found \(n.count)")
             }
-            let prefix = String(n.prefix(3))
-            let five = n.prefix(5)
-            guard cnMobilePrefixes.contains(prefix) || five.hasPrefix("1740") && ("0"..."5").contains(five.last!)
-                || five == "16100"
-            else { return fail("phone.invalid", "\(prefix) is not an allocated Chinese mobile prefix") }
-            return .success("+86" + n)
+            let prefix = d1 * 10 + digit(n, 2)
+            let satellite = prefix == 74 && digit(n, 3) == 0 && digit(n, 4) <= 5
+            let iot = prefix == 61 && digit(n, 3) == 0 && digit(n, 4) == 0
+            guard cnMobile[prefix] || satellite || iot else {
+                return fail("phone.invalid", "1\(prefix) is not an allocated Chinese mobile prefix")
+            }
+            return .success(e164("86", n))
         }
-        if !trunk, !international, n.hasPrefix("400") || n.hasPrefix("800") {
+        if !trunk, !international, (d0 == 4 || d0 == 8), d1 == 0, digit(n, 2) == 0 {
             guard n.count == 10 else { return fail("phone.invalid", "a 400/800 service number has 10 digits, found \(n.count)") }
-            return .success("+86" + n)
+            return .success(e164("86", n))
         }
         guard trunk || international else {
             return fail("phone.invalid", "a Chinese landline needs its area code with the leading 0")
         }
         // Landline: area code 10 or 2X (8-digit subscriber), or a 3-digit code (7 or 8 digits).
         let length: ClosedRange<Int>
-        if n.hasPrefix("10") {
+        if d0 == 1 && d1 == 0 {
             length = 10...10
-        } else if n.hasPrefix("2") {
-            guard n.dropFirst().first != "6" else { return fail("phone.invalid", "026 is not a Chinese area code") }
+        } else if d0 == 2 {
+            guard d1 != 6 else { return fail("phone.invalid", "026 is not a Chinese area code") }
             length = 10...10
-        } else if let first = n.first, ("3"..."9").contains(first) {
+        } else if d0 >= 3 {
             length = 10...11
         } else {
             return fail("phone.invalid", "not a Chinese area code")
@@ -202,40 +255,40 @@ public struct PhoneValidator: Sendable, Hashable {
         guard length.contains(n.count) else {
             return fail(n.count < length.lowerBound ? "phone.too_short" : "phone.too_long", "wrong subscriber length for the area code")
         }
-        return .success("+86" + n)
+        return .success(e164("86", n))
     }
 
-    static func nanp(_ input: String) -> Result<String, Failure> {
-        var n = Substring(input)
-        if n.count == 11, n.hasPrefix("1") { n = n.dropFirst() }
+    static func nanp(_ input: Digits) -> Result<String, Failure> {
+        var n = input
+        if n.count == 11, n.first == UInt8(ascii: "1") { n = n.dropFirst() }
         guard n.count == 10 else {
             return .failure(Failure(code: n.count < 10 ? "phone.too_short" : "phone.too_long", message: "a NANP number has 10 digits"))
         }
-        let d = Array(n)
-        guard ("2"..."9").contains(d[0]), !(d[1] == "1" && d[2] == "1"), ("2"..."9").contains(d[3]) else {
+        guard digit(n, 0) >= 2, !(digit(n, 1) == 1 && digit(n, 2) == 1), digit(n, 3) >= 2 else {
             return .failure(Failure(code: "phone.invalid", message: "not a valid NANP area code and exchange"))
         }
-        return .success("+1" + n)
+        return .success(e164("1", n))
     }
 
-    static func hongKong(_ n: String) -> Result<String, Failure> {
-        guard n.count == 8, let f = n.first, "2356789".contains(f) else {
+    static func hongKong(_ n: Digits) -> Result<String, Failure> {
+        guard n.count == 8, [2, 3, 5, 6, 7, 8, 9].contains(digit(n, 0)) else {
             return .failure(Failure(code: "phone.invalid", message: "a Hong Kong number has 8 digits starting 2, 3, 5-9"))
         }
-        return .success("+852" + n)
+        return .success(e164("852", n))
     }
 
-    static func taiwan(_ input: String) -> Result<String, Failure> {
-        var n = Substring(input)
-        if n.hasPrefix("0") { n = n.dropFirst() }
-        if n.hasPrefix("9") {
+    static func taiwan(_ input: Digits) -> Result<String, Failure> {
+        var n = input
+        if n.first == UInt8(ascii: "0") { n = n.dropFirst() }
+        guard !n.isEmpty else { return .failure(Failure(code: "phone.too_short", message: "not a Taiwan number")) }
+        if digit(n, 0) == 9 {
             guard n.count == 9 else { return .failure(Failure(code: "phone.invalid", message: "a Taiwan mobile number has 9 digits after 0")) }
         } else {
-            guard let f = n.first, ("2"..."8").contains(f), (8...9).contains(n.count) else {
+            guard (2...8).contains(digit(n, 0)), (8...9).contains(n.count) else {
                 return .failure(Failure(code: "phone.invalid", message: "not a Taiwan number"))
             }
         }
-        return .success("+886" + n)
+        return .success(e164("886", n))
     }
 
     /// Splits a field holding several numbers. A part with fewer than five digits (`ext=123`) belongs

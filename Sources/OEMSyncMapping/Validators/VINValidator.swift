@@ -46,10 +46,9 @@ public struct VINValidator: Sendable, Hashable {
         func problem(_ code: String, _ message: String) -> RecordProblem {
             RecordProblem(code: code, message: message, field: field, rawValue: raw)
         }
-        let vin = Self.normalize(raw)
-        let bytes = Array(vin.utf8)
+        let bytes = Self.normalizedBytes(raw)
         guard bytes.count == 17 else {
-            return .invalid(problem("vin.length", "expected 17 characters, found \(vin.count)"))
+            return .invalid(problem("vin.length", "expected 17 characters, found \(String(decoding: bytes, as: UTF8.self).count)"))
         }
         if let bad = bytes.firstIndex(where: { $0 >= 128 || Self.values[Int($0)] < 0 }) {
             let c = bytes[bad] < 128 ? String(UnicodeScalar(bytes[bad])) : "non-ASCII"
@@ -62,6 +61,7 @@ public struct VINValidator: Sendable, Hashable {
         }
         let expected = Self.checkDigit(bytes)
         let strict = mode == .strict || (mode == .auto && Self.isStrictMarket(bytes[0]))
+        let vin = String(decoding: bytes, as: UTF8.self)
         if bytes[8] != expected {
             let p = problem(
                 "vin.check_digit",
@@ -103,6 +103,10 @@ public struct VINValidator: Sendable, Hashable {
 
     /// NFKC (only when needed), uppercase, without separators.
     public static func normalize(_ raw: String) -> String {
+        String(decoding: normalizedBytes(raw), as: UTF8.self)
+    }
+
+    static func normalizedBytes(_ raw: String) -> [UInt8] {
         let folded = raw.utf8.allSatisfy({ $0 < 0x80 }) ? raw : raw.precomposedStringWithCompatibilityMapping
         var out: [UInt8] = []
         out.reserveCapacity(17)
@@ -113,6 +117,6 @@ public struct VINValidator: Sendable, Hashable {
             default: out.append(b)
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 }

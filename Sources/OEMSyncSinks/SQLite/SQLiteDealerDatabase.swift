@@ -24,7 +24,12 @@ public final class SQLiteDealerDatabase: DealerDatabase, @unchecked Sendable {
             }
         }
         connection = try SQLiteConnection(path: path)
-        try connection.execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", code: .connect)
+        // WAL + synchronous=NORMAL: a crash never splits a batch from its checkpoint. An 8 MiB page
+        // cache and checkpoints every ~40 MiB of WAL keep random key inserts from rewriting the same
+        // index pages over and over (measured by `make bench`).
+        try connection.execute(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-8192; PRAGMA wal_autocheckpoint=10000;",
+            code: .connect)
     }
 
     // MARK: Migrations
@@ -109,7 +114,7 @@ public final class SQLiteDealerDatabase: DealerDatabase, @unchecked Sendable {
         do {
             let batchID = try ledger.insertBatch(batch, context: context)
             var receipt = BatchReceipt(batchID: batchID, inserted: 0, updated: 0, unchanged: 0)
-            let synced = Value.datetime(.now())
+            let synced = Value.string(Timestamp.now().description)  // formatted once per batch
             for row in batch.rows {
                 switch try writer.upsert(row, batchID: batchID, syncedAt: synced) {
                 case .inserted: receipt.inserted += 1
