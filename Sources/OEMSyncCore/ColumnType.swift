@@ -4,7 +4,7 @@
 /// |------------|-------------------------|-----------------|
 /// | `string`   | TEXT                    | text            |
 /// | `int`      | INTEGER                 | bigint          |
-/// | `decimal`  | NUMERIC (bound as text) | numeric         |
+/// | `decimal`  | NUMERIC: bound as exact text, stored by SQLite as an integer when whole, else a double | numeric (exact) |
 /// | `bool`     | INTEGER 0/1             | boolean         |
 /// | `date`     | TEXT `YYYY-MM-DD`       | date            |
 /// | `datetime` | TEXT `YYYY-MM-DDTHH:MM:SSZ` (UTC) | timestamptz |

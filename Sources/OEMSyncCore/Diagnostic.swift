@@ -1,8 +1,8 @@
 /// One problem found in a mapping, the dictionary or the config, with a stable code.
 ///
-/// Codes are documented in `Mappings/README.md` ("Diagnostic codes"): `C1xx` config, `Y001` YAML
-/// syntax, `M1xx` mapping shape, `M2xx` types and values, `M3xx` target schema, `M4xx` dictionary
-/// references, `D1xx` dictionary. A diagnostic never carries a secret: messages name keys, not values
+/// Codes are documented in `Mappings/README.md` ("Diagnostic codes"): `Y0xx` YAML syntax, `C1xx`
+/// config, `M1xx` mapping shape, `M2xx` types and values, `M3xx` target schema, `M4xx` dictionary
+/// references, `D1xx`/`D2xx` the dictionary itself. A diagnostic never carries a secret: messages name keys, not values
 /// of `password*` settings.
 public struct Diagnostic: Sendable, Hashable, CustomStringConvertible {
     public enum Severity: String, Sendable, Hashable {

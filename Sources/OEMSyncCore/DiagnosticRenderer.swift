@@ -2,10 +2,10 @@
 /// column, then notes and help.
 ///
 /// ```
-/// Mappings/acme/stock.v1.yaml:14:11: error[M302]: unknown column 'stock_number' in table 'stock'
+/// Mappings/acme/stock.v1.yaml:20:3: error[M302]: unknown column 'stock_nr' in table 'stock'
 ///    |
-/// 14 |     target: stock_number
-///    |             ^
+/// 20 |   stock_nr:
+///    |   ^
 ///    = note: table 'stock' has columns: dealer_code, vin, stock_no, ...
 ///    = help: did you mean 'stock_no'?
 /// ```
@@ -36,8 +36,16 @@ public struct DiagnosticRenderer: Sendable {
         return out
     }
 
+    /// Renders several diagnostics in file order: by file, line and column (stable otherwise).
     public func render(_ diagnostics: [Diagnostic]) -> String {
-        diagnostics.map(render).joined(separator: "\n")
+        let ordered = diagnostics.enumerated().sorted { a, b in
+            let l = a.element.location
+            let r = b.element.location
+            let lk = (l?.file ?? "", l?.line ?? 0, l?.column ?? 0, a.offset)
+            let rk = (r?.file ?? "", r?.line ?? 0, r?.column ?? 0, b.offset)
+            return lk < rk
+        }.map(\.element)
+        return ordered.map(render).joined(separator: "\n")
     }
 
     static func line(_ number: Int, of text: String) -> String? {

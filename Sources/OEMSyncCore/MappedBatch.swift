@@ -49,11 +49,12 @@ public struct Reject: Sendable, Hashable {
     public var primary: RecordProblem { problems[0] }
 }
 
-/// A value that was nulled or defaulted by the mapping's `on_error` policy; the record was written.
+/// A value that was nulled, defaulted or kept with a doubt; the record was written.
 public struct Warning: Sendable, Hashable {
     public var line: Int
     public var problem: RecordProblem
-    /// What was written instead: `null` or `default`.
+    /// What was written: `null`, `default`, or `kept` (the value as it came, e.g. an unknown code
+    /// with `on_missing: keep`, an advisory VIN).
     public var action: String
 
     public init(line: Int, problem: RecordProblem, action: String) {

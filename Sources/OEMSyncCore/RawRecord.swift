@@ -27,7 +27,8 @@ public struct RecordProblem: Error, Sendable, Hashable, CustomStringConvertible 
     public var message: String
     /// The target column the problem is about, nil for whole-record problems.
     public var field: String?
-    /// The offending input value as read, for the rejects table and `oemsync map`.
+    /// The offending field exactly as read from the source (before transforms), for the rejects
+    /// table and `oemsync map`.
     public var rawValue: String?
 
     public init(code: String, message: String, field: String? = nil, rawValue: String? = nil) {

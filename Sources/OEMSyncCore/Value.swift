@@ -1,6 +1,8 @@
 /// A typed value of one target column, after mapping.
 ///
-/// Decimals keep their exact canonical text (`-1234.50`), never a binary float: prices must not drift.
+/// Decimals keep their exact canonical text (`-1234.50`) through mapping and are bound to SQL as
+/// that text, never through a binary float. (PostgreSQL's numeric stores them exactly; SQLite, which
+/// has no decimal type, applies its NUMERIC affinity.)
 public enum Value: Sendable, Hashable {
     case null
     case string(String)

@@ -9,6 +9,12 @@ enum SQLIdentifier {
     /// Columns every reference table carries for provenance; never mapped.
     static let batchColumn = "oemsync_batch_id"
     static let syncedColumn = "oemsync_synced_at"
+
+    /// Whether a table carries both provenance columns (every reference table does; a dealer's own
+    /// table may have neither, and then none is written).
+    static func hasProvenance(_ schema: TableSchema?) -> Bool {
+        schema?.columns[batchColumn] != nil && schema?.columns[syncedColumn] != nil
+    }
 }
 
 /// The column type a database's declared type stands for.

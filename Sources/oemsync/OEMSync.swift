@@ -83,7 +83,7 @@ struct MapMapping: ParsableCommand {
     @Flag(name: .long, help: "Show personal data (phones, names) instead of masking it.")
     var unmask = false
 
-    @Option(name: .long, help: "Rows to print in the table (default 50).")
+    @Option(name: .long, help: "Rows to print in the table.")
     var limit = 50
 
     func run() throws {

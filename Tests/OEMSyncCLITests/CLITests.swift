@@ -73,6 +73,18 @@ struct CLITests {
         #expect(r.out == "oemsync check: 3 mappings, dictionary 2025.12: ok\n")
     }
 
+    @Test("check finds the dictionary above a mapping given relative to the working directory")
+    func dictionaryDiscovery() throws {
+        let r = try run(["check", "stock.v1.yaml"], cwd: Fixture.root + "/Mappings/acme")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out == "oemsync check: 1 mapping, dictionary 2025.12: ok\n")
+        let dir = try TemporaryDirectory("cli")
+        try dir.write("m.yaml", "oemsync_mapping: 1\n")
+        let alone = try run(["check", "m.yaml"], cwd: dir.path)
+        #expect(alone.status == 78, "a mapping without a dictionary is still checked, never a crash")
+        #expect(alone.err.contains("m.yaml:1:1: error[M102]: missing required key 'name' in a mapping file"))
+    }
+
     @Test("a missing config file is a configuration error (78), with a hint")
     func missingConfig() throws {
         let r = try run(["check", "--config", "/nonexistent/oemsync.yaml"])

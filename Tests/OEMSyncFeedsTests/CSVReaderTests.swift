@@ -79,6 +79,14 @@ struct CSVReaderTests {
         #expect(rows[2].0 == 3)
     }
 
+    @Test("a small size limit applies to records that end within one read")
+    func smallLimit() throws {
+        let long = String(repeating: "x", count: 5000)
+        let rows = try readBytes(Array("a,b\n1,\(long)\n2,ok\n".utf8), CSVFormat(maxRecordBytes: 1024))
+        #expect(rows.map(\.2) == [nil, "csv.too_large", nil])
+        #expect(rows[2].1 == ["2", "ok"])
+    }
+
     @Test("a huge field (4 MiB) under the limit is read whole")
     func hugeField() throws {
         let big = String(repeating: "数据", count: 700_000)

@@ -46,6 +46,9 @@ struct CoercionTests {
         #expect(text("2025-12-02 24:00:00") == nil)
         let epoch = Coercion(type: .datetime, formats: [try DatePattern("epoch_ms")])
         #expect(try epoch.coerce("1764655500000", field: "t").get().text == "2025-12-02T06:05:00Z")
+        // Milliseconds read as seconds would be the year 57889: not a date.
+        let seconds = Coercion(type: .datetime, formats: [try DatePattern("epoch_s")])
+        if case .success(let v) = seconds.coerce("1764655500000", field: "t") { Issue.record("accepted \(v)") }
     }
 
     @Test("a datetime without offset or zone is a problem, not a guess")

@@ -126,3 +126,46 @@ struct DiagnosticRendererTests {
                 """)
     }
 }
+
+@Suite("Data dictionary")
+struct DataDictionaryTests {
+    @Test("the shipped dictionary loads its fields and code tables")
+    func shipped() {
+        #expect(Shipped.dictionary.version == "2025.12")
+        #expect(Shipped.dictionary.fields["vin"]?.format == .vin)
+        #expect(Shipped.dictionary.fields["customer_phone"]?.personal == true)
+        #expect(Shipped.dictionary.codeTables["acme.model"]?.codes["A3S"] == "ACME-A3-SEDAN")
+    }
+
+    @Test("a dictionary with an error reports it, and keeps what did load for checking mappings")
+    func partial() throws {
+        let dir = try TemporaryDirectory("dict")
+        try dir.write(
+            "dictionary.yaml",
+            """
+            oemsync_dictionary: 1
+            version: "1"
+            fields:
+              vin: {meaning: VIN, type: string, format: vin}
+              price: {meaning: Price, type: money}
+              Bad-Name: {meaning: x, type: string}
+            """)
+        try dir.write(
+            "codes/x.yaml",
+            """
+            oemsync_dictionary: 1
+            code_tables:
+              x.colour: {meaning: colours, codes: {"01": WHITE}}
+              x.empty: {codes: {}}
+            """)
+        let (dictionary, diagnostics) = DataDictionaryLoader().load(directory: dir.path, displayDirectory: "dict")
+        #expect(diagnostics.map(\.description) == [
+            "dict/dictionary.yaml:5:33: error[D104]: invalid type 'money'",
+            "dict/dictionary.yaml:6:3: error[D104]: invalid field name 'Bad-Name'",
+            "dict/codes/x.yaml:4:12: error[D102]: missing required key 'meaning' in code table 'x.empty'",
+        ])
+        let d = try #require(dictionary)
+        #expect(d.fields.keys.sorted() == ["vin"])
+        #expect(d.codeTables["x.colour"]?.codes == ["01": "WHITE"])
+    }
+}

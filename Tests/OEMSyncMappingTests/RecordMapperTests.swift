@@ -110,6 +110,7 @@ struct RecordMapperTests {
         #expect(reject.line == 5)
         #expect(reject.problems.map(\.code) == ["value.required", "vin.check_digit", "lookup.missing", "type.date"])
         #expect(reject.problems.map(\.field) == ["dealer_code", "vin", "status", "stock_in_date"])
+        #expect(reject.problems.map(\.rawValue) == ["", "LSVAB2181S2100001", "99", "2025-02-30"], "raw values are the fields as read")
         #expect(reject.rawRecord.hasPrefix("[\"\",\"LSVAB2181S2100001\""))
         #expect(rejected.warnings.isEmpty, "a rejected record leaves no warnings behind")
     }

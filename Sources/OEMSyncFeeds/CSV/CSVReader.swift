@@ -204,13 +204,16 @@ public final class CSVReader {
             if ended {
                 position = CSVPosition(byteOffset: chunkStart + Int64(cursor), line: line)
                 if !sawAnything && record.isEmpty { return .some(nil) }
+                if record.count > format.maxRecordBytes {
+                    let problem = RecordProblem(code: "csv.too_large", message: "record longer than \(Self.describe(format.maxRecordBytes))")
+                    return .some(RawRecord(line: startLine, fields: [], problem: problem))
+                }
                 return .some(finish(record, fieldEnds, startLine: startLine, problem: problem))
             }
             if record.count > format.maxRecordBytes {
-                let limit = format.maxRecordBytes >> 20 > 0 ? "\(format.maxRecordBytes >> 20) MiB" : "\(format.maxRecordBytes) bytes"
                 return .some(try recover(
                     from: startOffset, line: startLine, code: "csv.too_large",
-                    message: "record longer than \(limit) (an unbalanced quote?); reading resumes on the next line"))
+                    message: "record longer than \(Self.describe(format.maxRecordBytes)) (an unbalanced quote?); reading resumes on the next line"))
             }
         }
         // End of file.
@@ -280,6 +283,10 @@ public final class CSVReader {
         position = CSVPosition(byteOffset: chunkStart + Int64(cursor), line: line + 1)
         let text = firstLine.withUnsafeBufferPointer { TextDecoder.decode($0, as: encoding) } ?? String(decoding: firstLine, as: UTF8.self)
         return RawRecord(line: line, fields: [text], problem: RecordProblem(code: code, message: message))
+    }
+
+    static func describe(_ bytes: Int) -> String {
+        bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
     }
 
     /// Loads the chunk that starts at file offset `offset`.

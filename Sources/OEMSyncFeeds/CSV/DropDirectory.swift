@@ -17,12 +17,13 @@ import Foundation
 public struct DropDirectory: Sendable {
     /// When a file in the directory counts as complete.
     public enum Readiness: Sendable, Hashable {
-        /// The producer writes elsewhere (or under a dot-name or a `.tmp`/`.part` suffix) and renames
-        /// the finished file in: every visible matching file is complete.
+        /// The producer writes elsewhere (or under a dot-name or a `.tmp`, `.part`, `.partial` or
+        /// `.filepart` suffix) and renames the finished file in: every visible matching file is complete.
         case rename
         /// The file is complete once `<name><suffix>` exists (e.g. `stock.csv.done`).
         case marker(suffix: String)
-        /// The file is complete once its size and modification time have not changed for this long.
+        /// The file is complete once it has not been modified for this long (its modification time is
+        /// at least this old; every write moves it).
         case stable(seconds: Double)
     }
 

@@ -49,7 +49,9 @@ public struct DataDictionaryLoader {
             guard document.parsed else { continue }
             diagnostics += read(document, isMain: relative == "dictionary.yaml", into: &dictionary)
         }
-        return (diagnostics.hasErrors ? nil : dictionary, diagnostics)
+        // With errors, the fields and tables that did load are still returned, so that mappings are
+        // checked against them instead of drowning in "unknown field" errors; the errors still fail.
+        return (dictionary, diagnostics)
     }
 
     /// Reads one dictionary file into `dictionary`; public for tests that build a dictionary in memory.
@@ -105,7 +107,7 @@ public struct DataDictionaryLoader {
             guard Identifier.isValid(field.key) else {
                 reader.error(
                     "104", "invalid field name '\(field.key)'", at: field.keyNode,
-                    help: "field names are lowercase letters, digits and '_', starting with a letter")
+                    help: "field names are a lowercase letter, then lowercase letters, digits and '_' (at most 63)")
                 continue
             }
             let what = "field '\(field.key)'"
@@ -187,12 +189,12 @@ public struct DataDictionaryLoader {
     }
 }
 
-/// Rules for SQL identifiers that come from user files: lowercase ASCII, so they never need more
-/// than double quotes and always match the schema's own spelling.
+/// Rules for SQL identifiers that come from user files: a lowercase letter, then lowercase letters,
+/// digits and `_`, at most 63 bytes (PostgreSQL's limit), so they never need more than double
+/// quotes and always match the schema's own spelling.
 public enum Identifier {
     public static func isValid(_ name: String) -> Bool {
-        guard let first = name.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) || first == UInt8(ascii: "_")
-        else { return false }
+        guard let first = name.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first) else { return false }
         return name.utf8.count <= 63
             && name.utf8.allSatisfy { c in
                 (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(c) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(c)

@@ -89,7 +89,12 @@ struct ColumnCompiler {
         let transforms = entry("transforms").map { compileTransforms($0.value, reader: &reader) } ?? []
 
         var checks = ValueChecks()
-        for e in entries where CheckReader.keys.contains(e.key) { CheckReader.read(e, into: &checks, reader: &reader) }
+        for e in entries where CheckReader.keys.contains(e.key) {
+            CheckReader.read(e, into: &checks, reader: &reader)
+            if let problem = Self.checkMismatch(e.key, checks, type) {
+                reader.error("209", "\(problem) \(type) column '\(name)'", at: e.keyNode)
+            }
+        }
         checks = checks.overriding(field?.checks ?? ValueChecks())
         let pattern = checks.pattern.flatMap { try? ValuePattern($0) }
 
@@ -145,6 +150,24 @@ struct ColumnCompiler {
             name: name, input: input, transforms: transforms, defaultValue: defaultValue, required: required, lookup: lookup,
             validator: validator, coercion: coercion, checks: checks, pattern: pattern, onError: onError, personal: personal,
             location: reader.location(keyNode))
+    }
+
+    /// Why a check cannot apply to a column of `type`, or nil when it can.
+    static func checkMismatch(_ key: String, _ checks: ValueChecks, _ type: ColumnType) -> String? {
+        switch key {
+        case "length" where type != .string: return "length applies to string columns, not to"
+        case "range":
+            let bounds = [checks.minimum, checks.maximum].compactMap { $0 }
+            switch type {
+            case .int, .decimal:
+                if bounds.contains(where: { if case .date = $0 { return true } else { return false } }) { return "a date bound does not apply to" }
+            case .date, .datetime:
+                if bounds.contains(where: { if case .number = $0 { return true } else { return false } }) { return "a number bound does not apply to" }
+            case .string, .bool: return "range does not apply to"
+            }
+        default: break
+        }
+        return nil
     }
 
     private func fieldReference(_ node: Node, reader: inout YAMLReader) -> FieldReference? {

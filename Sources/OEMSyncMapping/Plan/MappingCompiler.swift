@@ -64,7 +64,7 @@ public struct MappingCompiler {
                 }
             case "name": name = reader.nonEmptyString(entry.value, what: "name") ?? ""
             case "version":
-                if case .scalar(let s) = entry.value, !s.string.isEmpty { version = s.string } else {
+                if case .scalar(let s) = entry.value, !s.string.isEmpty, !YAMLReader.isNull(entry.value) { version = s.string } else {
                     reader.error("103", "version must be a number or a string", at: entry.value)
                 }
             case "description": _ = reader.string(entry.value, what: "description")
@@ -103,7 +103,7 @@ public struct MappingCompiler {
                 guard Identifier.isValid(column.key) else {
                     reader.error(
                         "306", "invalid column name '\(column.key)'", at: column.keyNode,
-                        help: "target columns are lowercase letters, digits and '_', starting with a letter")
+                        help: "target columns are a lowercase letter, then lowercase letters, digits and '_' (at most 63)")
                     continue
                 }
                 var compiler = ColumnCompiler(
@@ -132,7 +132,7 @@ public struct MappingCompiler {
         }
         if let (t, node) = table {
             if !Identifier.isValid(t) {
-                reader.error("306", "invalid table name '\(t)'", at: node, help: "table names are lowercase letters, digits and '_'")
+                reader.error("306", "invalid table name '\(t)'", at: node, help: "table names are a lowercase letter, then lowercase letters, digits and '_' (at most 63)")
             } else if let catalog {
                 checkSchema(table: t, tableNode: node, key: key, columns: columns, columnNodes: columnNodes, catalog: catalog, reader: &reader)
             }
@@ -212,13 +212,14 @@ public struct MappingCompiler {
             }
             return
         }
+        let mappable = schema.columns.keys.filter { !$0.hasPrefix("oemsync_") }.sorted()
         for column in columns {
             let node = columnNodes[column.name]!
             guard let type = schema.columns[column.name] else {
-                let help = Suggestion.closest(to: column.name, in: schema.columns.keys).map { "did you mean '\($0)'?" }
+                let help = Suggestion.closest(to: column.name, in: mappable).map { "did you mean '\($0)'?" }
                 reader.error(
                     "302", "unknown column '\(column.name)' in table '\(table)'", at: node,
-                    notes: ["table '\(table)' has columns: \(schema.columns.keys.sorted().joined(separator: ", "))"], help: help)
+                    notes: ["table '\(table)' has columns: \(mappable.joined(separator: ", "))"], help: help)
                 continue
             }
             if !Self.compatible(column.coercion.type, type) {

@@ -37,8 +37,12 @@ public struct RecordMapper: Sendable {
             switch evaluate(column, raw) {
             case .success(let outcome):
                 values.append(outcome.0)
-                if let w = outcome.1 { warnings.append(Warning(line: record.line, problem: w, action: "kept")) }
-            case .failure(let problem):
+                if var w = outcome.1 {
+                    w.rawValue = raw
+                    warnings.append(Warning(line: record.line, problem: w, action: "kept"))
+                }
+            case .failure(var problem):
+                problem.rawValue = raw
                 switch column.onError {
                 case .reject:
                     problems.append(problem)

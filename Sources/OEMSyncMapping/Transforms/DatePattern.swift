@@ -105,7 +105,10 @@ public struct DatePattern: Sendable, Hashable, CustomStringConvertible {
                 continue
             default:
                 if c.isLetter && c.isASCII {
-                    throw PatternError("unknown pattern letter '\(c)' (quote literal text: 'T')")
+                    let known: [Character] = ["y", "M", "d", "H", "m", "s", "S", "X"]
+                    let other = Character(c.isUppercase ? c.lowercased() : c.uppercased())
+                    if known.contains(other) { throw PatternError("unknown pattern letter '\(c)'; did you mean '\(other)'?") }
+                    throw PatternError("unknown pattern letter '\(c)' (put literal text in quotes, like 'T')")
                 }
                 appendLiteral(String(repeating: String(c), count: run))
             }
@@ -157,6 +160,8 @@ public struct DatePattern: Sendable, Hashable, CustomStringConvertible {
             let micros = kind == .epochSeconds ? n.multipliedReportingOverflow(by: 1_000_000) : n.multipliedReportingOverflow(by: 1_000)
             guard !micros.overflow else { return nil }
             let t = Timestamp(microseconds: micros.partialValue)
+            // Years 1 to 9999 only: milliseconds read as seconds would land in year 57889.
+            guard (-62_135_596_800_000_000...253_402_300_799_000_000).contains(t.microseconds) else { return nil }
             return Parsed(date: CivilDate(daysSinceEpoch: Int(t.microseconds.floorDiv(86_400_000_000))), secondOfDay: 0, microsecond: 0, offset: 0, instant: t)
         case .excel:
             // Excel serial days; 60 is the fictitious 1900-02-29, so only serials after it are accepted.

@@ -4,7 +4,7 @@ import OEMSyncCore
 /// Parses dirty phone input into E.164 and judges it by number type, not only by length.
 ///
 /// Steps, in order (domain notes §2.5): fold full-width forms; split several numbers in one field
-/// (`/`, `、`, `,`, `，`, `;`, `；`, newline: the first is taken with a `phone.multiple` warning, or the
+/// (`/`, `、`, `,`, `，`, `;`, `；`, `|`, newline: the first is taken with a `phone.multiple` warning, or the
 /// record is rejected, per mapping); reject masked numbers (`138****8000`); drop `tel:`; take an
 /// extension (`转`, `分机`, `ext`, `x`, `#`, `;ext=`, or a trailing `-123` after a full landline);
 /// read `+`, `00`, or the default region's own forms (`86-`, trunk `0`, `(0)`); then validate:

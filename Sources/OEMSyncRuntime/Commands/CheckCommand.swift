@@ -69,15 +69,15 @@ public enum CheckCommand {
 /// for `Mappings/acme/stock.v1.yaml`).
 enum DictionaryDiscovery {
     static func find(near mapping: String) -> String? {
-        var dir = ((mapping as NSString).deletingLastPathComponent as NSString).standardizingPath
-        if dir.isEmpty { dir = "." }
+        let absolute = mapping.hasPrefix("/") ? mapping : FileManager.default.currentDirectoryPath + "/" + mapping
+        var dir = ((absolute as NSString).standardizingPath as NSString).deletingLastPathComponent
         for _ in 0..<4 {
             let candidate = (dir as NSString).appendingPathComponent("dictionary")
             if FileManager.default.fileExists(atPath: (candidate as NSString).appendingPathComponent("dictionary.yaml")) {
                 return candidate
             }
             let parent = (dir as NSString).deletingLastPathComponent
-            if parent == dir || parent.isEmpty { break }
+            if parent == dir || parent.isEmpty || parent == "/" { break }
             dir = parent
         }
         return nil

@@ -21,7 +21,9 @@ enum SyncReportFormat {
                         parts.append("\(f.inserted) new, \(f.updated) updated, \(f.unchanged) unchanged")
                     }
                     if !f.rejectReasons.isEmpty {
-                        parts.append(f.rejectReasons.prefix(4).map { "\($0.code) \($0.count)" }.joined(separator: ", "))
+                        var reasons = f.rejectReasons.prefix(4).map { "\($0.code) \($0.count)" }.joined(separator: ", ")
+                        if f.rejectReasons.count > 4 { reasons += ", \(f.rejectReasons.count - 4) more reasons" }
+                        parts.append(reasons)
                     }
                     if f.warnings > 0 { parts.append(Plural.count(f.warnings, "warning")) }
                     note = parts.joined(separator: "; ")

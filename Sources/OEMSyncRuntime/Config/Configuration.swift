@@ -37,7 +37,7 @@ public struct DatabaseSettings: Sendable, Hashable {
     public enum Kind: Sendable, Hashable {
         /// A SQLite file (the embedded default).
         case sqlite(path: String)
-        /// A PostgreSQL server: a `postgresql://` URL or a libpq connection string, without password.
+        /// A PostgreSQL server: a `postgresql://` (or `postgres://`) URL, without password.
         case postgres(url: String)
     }
 

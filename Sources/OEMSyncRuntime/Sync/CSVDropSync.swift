@@ -167,7 +167,7 @@ public struct CSVDropSync: Sendable {
             let after = CSVDropCheckpoint(file: file.claimedName, size: reader.fileSize, position: reader.position).json
             let context = BatchContext(
                 feed: feed.name, source: file.originalName, sourceRef: file.claimedName, positionStart: start.description,
-                positionEnd: reader.position.description, checkpointBefore: checkpoint, checkpointAfter: after, mapping: plan.file,
+                positionEnd: reader.position.description, checkpointBefore: checkpoint, checkpointAfter: after, mapping: plan.name,
                 mappingVersion: plan.version, dictionaryVersion: plan.dictionaryVersion, startedAt: .now())
             guard writer.submit(mapper.map(records), context) else { break }
             checkpoint = after

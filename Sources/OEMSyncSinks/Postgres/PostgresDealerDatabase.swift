@@ -200,7 +200,7 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
         let target = q(table.name)
         let stage = q("oemsync_stage_" + table.name)
         let columns = table.columns.map { q($0.name) }.joined(separator: ", ")
-        let provenance = try catalog().tables[table.name]?.columns[SQLIdentifier.batchColumn] != nil
+        let provenance = SQLIdentifier.hasProvenance(try catalog().tables[table.name])
         try connection.execute(
             "CREATE TEMP TABLE IF NOT EXISTS \(stage) ON COMMIT DELETE ROWS AS SELECT \(columns) FROM \(target) WITH NO DATA",
             code: .schema)

@@ -139,7 +139,7 @@ public final class SQLiteDealerDatabase: DealerDatabase, @unchecked Sendable {
     private func tableWriter(for table: TargetTable) throws(SinkError) -> TableWriter {
         if let w = writers[table] { return w }
         let schema = try catalog().tables[table.name]
-        let w = try TableWriter(connection: connection, table: table, provenance: schema?.columns[SQLIdentifier.batchColumn] != nil)
+        let w = try TableWriter(connection: connection, table: table, provenance: SQLIdentifier.hasProvenance(schema))
         writers[table] = w
         return w
     }
