@@ -13,6 +13,9 @@ public struct MappedBatch: Sendable {
     public var rejects: [Reject]
     public var warnings: [Warning]
     public var recordsIn: Int
+    /// The rows already encoded for the sink's bulk path (PostgreSQL `COPY` text), when the sink
+    /// asked for it: done on the mapping thread, so the database never waits for the encoding.
+    public var encodedRows: [UInt8]?
 
     public init(
         rows: [[Value]] = [], rowLines: [Int] = [], superseded: Int = 0, rejects: [Reject] = [],

@@ -32,19 +32,25 @@ public enum Value: Sendable, Hashable {
 }
 
 /// A calendar date without a time zone (proleptic Gregorian).
+///
+/// Stored in four bytes: batches hold millions of them, and a small ``Value`` keeps memory flat.
 public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public var year: Int
-    public var month: Int
-    public var day: Int
+    private let y: Int16
+    private let m: UInt8
+    private let d: UInt8
+
+    public var year: Int { Int(y) }
+    public var month: Int { Int(m) }
+    public var day: Int { Int(d) }
 
     /// Returns nil unless the date exists (no 2025-02-30, no month 13). Years 1...9999.
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
             day >= 1, day <= CivilDate.daysIn(month: month, year: year)
         else { return nil }
-        self.year = year
-        self.month = month
-        self.day = day
+        self.y = Int16(year)
+        self.m = UInt8(month)
+        self.d = UInt8(day)
     }
 
     public static func isLeap(_ year: Int) -> Bool {
@@ -80,9 +86,9 @@ public struct CivilDate: Sendable, Hashable, Comparable, CustomStringConvertible
         let mp = (5 * doy + 2) / 153
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
-        self.year = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        self.month = m
-        self.day = d
+        self.y = Int16(clamping: yoe + era * 400 + (m <= 2 ? 1 : 0))
+        self.m = UInt8(m)
+        self.d = UInt8(d)
     }
 
     public static func < (a: CivilDate, b: CivilDate) -> Bool {

@@ -26,6 +26,14 @@ public protocol DealerDatabase: AnyObject, Sendable {
     /// The checkpoint is compare-and-set: it only moves from `context.checkpointBefore`, so a
     /// checkpoint that changed underneath (another process) fails the batch instead of being lost.
     func commit(_ batch: MappedBatch, to table: TargetTable, context: BatchContext) throws(SinkError) -> BatchReceipt
+
+    /// Work on a batch that needs no database and can run while the previous batch is being
+    /// written (encoding rows for COPY). Called on the producer's thread; optional.
+    func prepare(_ batch: inout MappedBatch)
+}
+
+extension DealerDatabase {
+    public func prepare(_ batch: inout MappedBatch) {}
 }
 
 /// Everything about a batch besides its rows: where it came from and what produced it.

@@ -34,10 +34,11 @@ public struct RecordMapper: Sendable {
         for i in columns.indices {
             let column = columns[i]
             let raw = read(bound.inputs[i], record.fields)
-            switch evaluate(column, raw) {
-            case .success(let outcome):
-                values.append(outcome.0)
-                if var w = outcome.1 {
+            var warning: RecordProblem?
+            switch evaluate(column, raw, warning: &warning) {
+            case .success(let value):
+                values.append(value)
+                if var w = warning {
                     w.rawValue = raw
                     warnings.append(Warning(line: record.line, problem: w, action: "kept"))
                 }
@@ -75,7 +76,7 @@ public struct RecordMapper: Sendable {
 
     /// The value of one column, with an optional warning (a kept OEM code, an advisory VIN, a
     /// second phone number), or the problem that stops it.
-    func evaluate(_ column: ColumnPlan, _ raw: String?) -> Result<(Value, RecordProblem?), RecordProblem> {
+    func evaluate(_ column: ColumnPlan, _ raw: String?, warning: inout RecordProblem?) -> Result<Value, RecordProblem> {
         var text = raw
         let transforms = column.transforms
         for i in transforms.indices {
@@ -83,13 +84,12 @@ public struct RecordMapper: Sendable {
             text = transforms[i].apply(s)
         }
         guard var text, !text.isEmpty else {
-            if let d = column.defaultValue { return .success((d, nil)) }
+            if let d = column.defaultValue { return .success(d) }
             if column.required {
                 return .failure(RecordProblem(code: "value.required", message: "required value is missing", field: column.name, rawValue: raw))
             }
-            return .success((.null, nil))
+            return .success(.null)
         }
-        var warning: RecordProblem?
         if let lookup = column.lookup {
             if let mapped = lookup.codes[text] {
                 text = mapped
@@ -124,7 +124,7 @@ public struct RecordMapper: Sendable {
         case .failure(let p): return .failure(p)
         }
         if let p = check(column, value, text) { return .failure(p) }
-        return .success((value, warning))
+        return .success(value)
     }
 
     private func check(_ column: ColumnPlan, _ value: Value, _ text: String) -> RecordProblem? {

@@ -169,7 +169,9 @@ public struct CSVDropSync: Sendable {
                 feed: feed.name, source: file.originalName, sourceRef: file.claimedName, positionStart: start.description,
                 positionEnd: reader.position.description, checkpointBefore: checkpoint, checkpointAfter: after, mapping: plan.name,
                 mappingVersion: plan.version, dictionaryVersion: plan.dictionaryVersion, startedAt: .now())
-            guard writer.submit(mapper.map(records), context) else { break }
+            var batch = mapper.map(records)
+            database.prepare(&batch)
+            guard writer.submit(batch, context) else { break }
             checkpoint = after
             submitted += 1
             if records.count < feed.source.batchRows { break }

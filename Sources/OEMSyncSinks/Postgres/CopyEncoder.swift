@@ -28,6 +28,11 @@ struct CopyEncoder {
     }
 
     mutating func appendEscaped(_ s: String) {
+        // Most values need no escaping: copy them whole.
+        if !s.utf8.contains(where: { $0 == 0x5C || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+            bytes.append(contentsOf: s.utf8)
+            return
+        }
         for b in s.utf8 {
             switch b {
             case 0x5C: bytes.append(0x5C); bytes.append(0x5C)

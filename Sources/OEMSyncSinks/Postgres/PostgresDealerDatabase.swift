@@ -105,8 +105,7 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
     public func commit(_ batch: MappedBatch, to table: TargetTable, context c: BatchContext) throws(SinkError) -> BatchReceipt {
         try batch.checkConserved(feed: c.feed)
         let upsert = try upsertStatement(for: table)
-        var rows = CopyEncoder(capacity: batch.rows.count * 128)
-        for row in batch.rows { rows.appendRow(row) }
+        let rows = batch.encodedRows ?? Self.encode(batch.rows)
 
         try connection.execute("BEGIN", code: .write)
         do throws(SinkError) {
@@ -127,7 +126,7 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
             }
             var receipt = BatchReceipt(batchID: batchID, inserted: 0, updated: 0, unchanged: 0)
             if !batch.rows.isEmpty {
-                try connection.copyIn(upsert.copy, data: rows.bytes)
+                try connection.copyIn(upsert.copy, data: rows)
                 let counts = try connection.query(upsert.upsert, [String(batchID)], code: .write)
                 receipt.inserted = Int(counts.first?[0] ?? "0") ?? 0
                 receipt.updated = Int(counts.first?[1] ?? "0") ?? 0
@@ -186,6 +185,16 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
             e.feed = c.feed
             throw e
         }
+    }
+
+    public func prepare(_ batch: inout MappedBatch) {
+        batch.encodedRows = Self.encode(batch.rows)
+    }
+
+    static func encode(_ rows: [[Value]]) -> [UInt8] {
+        var encoder = CopyEncoder(capacity: rows.count * 128)
+        for row in rows { encoder.appendRow(row) }
+        return encoder.bytes
     }
 
     struct UpsertStatement {

@@ -10,7 +10,14 @@ public final class SQLiteConnection: @unchecked Sendable {
     /// `SQLITE_TRANSIENT`: SQLite copies bound text before the call returns (a C macro Swift cannot import).
     static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
+    /// Configures the library once, before any connection exists.
+    private static let configured: Bool = {
+        _ = oemsync_sqlite3_disable_memstatus()
+        return true
+    }()
+
     public init(path: String) throws(SinkError) {
+        _ = Self.configured
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &handle, flags, nil)
@@ -91,8 +98,17 @@ public final class SQLiteStatement {
         guard rc == SQLITE_OK else { throw connection.error(.query, "cannot bind parameter \(index)") }
     }
 
+    /// Binds the string's own UTF-8 bytes with their length: no C-string copy, no strlen.
     private func bindText(_ s: String, _ index: Int32) -> Int32 {
-        sqlite3_bind_text(stmt, index, s, -1, SQLiteConnection.transient)
+        var s = s
+        return s.withUTF8 { buf in
+            guard let base = buf.baseAddress, buf.count > 0 else {
+                return sqlite3_bind_text(stmt, index, "", 0, SQLiteConnection.transient)
+            }
+            return base.withMemoryRebound(to: CChar.self, capacity: buf.count) {
+                sqlite3_bind_text(stmt, index, $0, Int32(buf.count), SQLiteConnection.transient)
+            }
+        }
     }
 
     /// Steps once: true while a row is available, false when done.
