@@ -22,7 +22,7 @@ enum SyncReportFormat {
                     }
                     if !f.rejectReasons.isEmpty {
                         var reasons = f.rejectReasons.prefix(4).map { "\($0.code) \($0.count)" }.joined(separator: ", ")
-                        if f.rejectReasons.count > 4 { reasons += ", \(f.rejectReasons.count - 4) more reasons" }
+                        if f.rejectReasons.count > 4 { reasons += ", " + Plural.count(f.rejectReasons.count - 4, "more reason") }
                         parts.append(reasons)
                     }
                     if f.warnings > 0 { parts.append(Plural.count(f.warnings, "warning")) }

@@ -1,0 +1,37 @@
+import Foundation
+import OEMSyncTesting
+import Testing
+
+/// The units in systemd/ pass `systemd-analyze verify` (warnings count as failures) and its offline
+/// security review, with ExecStart pointing at the built binary.
+@Suite("systemd units")
+struct SystemdUnitTests {
+    func analyze(_ arguments: [String]) throws -> (Int32, String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/systemd-analyze")
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let out = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self))
+    }
+
+    @Test("the sync service and timer verify cleanly and the service is hardened")
+    func verify() throws {
+        let dir = try TemporaryDirectory("units")
+        for name in ["oemsync-sync.service", "oemsync-sync.timer"] {
+            let text = try String(contentsOfFile: Fixture.repository("systemd/" + name), encoding: .utf8)
+                .replacingOccurrences(of: "/usr/local/bin/oemsync", with: CLITests.binary)
+            try dir.write(name, text)
+        }
+        let (status, output) = try analyze(["verify", "--man=no", "--recursive-errors=no", dir.file("oemsync-sync.service"), dir.file("oemsync-sync.timer")])
+        #expect(status == 0, "\(output)")
+        #expect(output.isEmpty, "systemd-analyze printed warnings:\n\(output)")
+        let (secStatus, report) = try analyze(["security", "--offline=yes", "--threshold=20", dir.file("oemsync-sync.service")])
+        #expect(secStatus == 0, "\(report)")
+        #expect(report.contains("Overall exposure level for oemsync-sync.service: 1."), "\(report.suffix(200))")
+    }
+}
