@@ -19,21 +19,88 @@ public protocol DealerDatabase: AnyObject, Sendable {
     /// The stored position of a feed, or nil if it never committed a batch.
     func checkpoint(feed: String) throws(SinkError) -> String?
 
-    /// Writes one batch in ONE transaction: the rows (upsert by natural key, unchanged rows left
-    /// untouched), its rejects and warnings, its ledger entry and the advanced checkpoint. Either all
-    /// of it commits or none of it does.
+    /// Writes one batch in ONE transaction: the rows of every chunk (upsert by natural key,
+    /// unchanged rows left untouched), their rejects and warnings, the batch's ledger entry and the
+    /// advanced checkpoint. Either all of it commits or none of it does.
+    ///
+    /// The chunks are pulled one at a time while the transaction is open, so a batch can be far
+    /// larger than what is held in memory. When `chunks` ends without an ``BatchChunks/end`` (the
+    /// source gave up), everything is rolled back and ``SinkError/Code/abandoned`` is thrown.
     ///
     /// The checkpoint is compare-and-set: it only moves from `context.checkpointBefore`, so a
     /// checkpoint that changed underneath (another process) fails the batch instead of being lost.
-    func commit(_ batch: MappedBatch, to table: TargetTable, context: BatchContext) throws(SinkError) -> BatchReceipt
+    func commit(_ chunks: any BatchChunks, to table: TargetTable, context: BatchContext) throws(SinkError) -> BatchReceipt
 
-    /// Work on a batch that needs no database and can run while the previous batch is being
-    /// written (encoding rows for COPY). Called on the producer's thread; optional.
+    /// Work on a chunk that needs no database and can run while the previous one is being written
+    /// (encoding rows for COPY). Called on the producer's thread; optional.
     func prepare(_ batch: inout MappedBatch)
 }
 
 extension DealerDatabase {
     public func prepare(_ batch: inout MappedBatch) {}
+
+    /// Writes a batch held whole in memory (one chunk).
+    public func commit(_ batch: MappedBatch, to table: TargetTable, context: BatchContext, end: BatchEnd) throws(SinkError)
+        -> BatchReceipt
+    {
+        var one = batch
+        prepare(&one)
+        return try commit(SingleChunk(one, end: end), to: table, context: context)
+    }
+}
+
+/// The chunks of one batch, handed to the sink one by one inside its transaction.
+public protocol BatchChunks: AnyObject {
+    /// The next chunk, or nil when the batch is complete (see ``end``) or abandoned.
+    func next() -> MappedBatch?
+    /// Where the batch ends, known once ``next()`` returned nil; nil when the producer abandoned it.
+    var end: BatchEnd? { get }
+}
+
+/// Where a batch ends: the position reached and the checkpoint to store.
+public struct BatchEnd: Sendable, Hashable {
+    public var positionEnd: String
+    public var checkpointAfter: String
+
+    public init(positionEnd: String, checkpointAfter: String) {
+        self.positionEnd = positionEnd
+        self.checkpointAfter = checkpointAfter
+    }
+}
+
+final class SingleChunk: BatchChunks {
+    private var chunk: MappedBatch?
+    let end: BatchEnd?
+
+    init(_ chunk: MappedBatch, end: BatchEnd) {
+        self.chunk = chunk
+        self.end = end
+    }
+
+    func next() -> MappedBatch? {
+        defer { chunk = nil }
+        return chunk
+    }
+}
+
+/// The figures of a batch summed over its chunks, as the ledger records them.
+struct BatchTotals {
+    var recordsIn = 0
+    var written = 0
+    var superseded = 0
+    var rejected = 0
+    var warnings = 0
+
+    mutating func add(_ chunk: MappedBatch) {
+        recordsIn += chunk.recordsIn
+        written += chunk.written
+        superseded += chunk.superseded
+        rejected += chunk.rejects.count
+        warnings += chunk.warnings.count
+    }
+
+    /// `ok` without rejects, `partial` with some.
+    var status: String { rejected == 0 ? "ok" : "partial" }
 }
 
 /// Everything about a batch besides its rows: where it came from and what produced it.
@@ -44,27 +111,22 @@ public struct BatchContext: Sendable {
     /// A unique reference to that source (the claimed file name in the drop directory).
     public var sourceRef: String
     public var positionStart: String
-    public var positionEnd: String
     /// The checkpoint this batch continues from; nil for the feed's first batch.
     public var checkpointBefore: String?
-    public var checkpointAfter: String
     public var mapping: String
     public var mappingVersion: String
     public var dictionaryVersion: String
     public var startedAt: Timestamp
 
     public init(
-        feed: String, source: String, sourceRef: String, positionStart: String, positionEnd: String,
-        checkpointBefore: String?, checkpointAfter: String, mapping: String, mappingVersion: String,
-        dictionaryVersion: String, startedAt: Timestamp
+        feed: String, source: String, sourceRef: String, positionStart: String, checkpointBefore: String?, mapping: String,
+        mappingVersion: String, dictionaryVersion: String, startedAt: Timestamp
     ) {
         self.feed = feed
         self.source = source
         self.sourceRef = sourceRef
         self.positionStart = positionStart
-        self.positionEnd = positionEnd
         self.checkpointBefore = checkpointBefore
-        self.checkpointAfter = checkpointAfter
         self.mapping = mapping
         self.mappingVersion = mappingVersion
         self.dictionaryVersion = dictionaryVersion
@@ -89,9 +151,6 @@ public struct BatchReceipt: Sendable, Hashable {
 }
 
 extension MappedBatch {
-    /// `ok` without rejects, `partial` with some.
-    public var status: String { rejects.isEmpty ? "ok" : "partial" }
-
     func checkConserved(feed: String) throws(SinkError) {
         guard isConserved else {
             var error = SinkError(

@@ -15,6 +15,8 @@ public struct SinkError: Error, Sendable, CustomStringConvertible {
         public static let write = Code(description: "write")
         public static let checkpoint = Code(description: "checkpoint")
         public static let query = Code(description: "query")
+        /// The source stopped before the batch ended; nothing of it was written.
+        public static let abandoned = Code(description: "abandoned")
     }
 
     public var code: Code

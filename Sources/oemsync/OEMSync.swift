@@ -49,7 +49,7 @@ struct Check: ParsableCommand {
 
     @OptionGroup var config: ConfigOptions
 
-    @Option(name: .long, help: "The data dictionary folder for MAPPING files (default: a dictionary/ folder next to them).")
+    @Option(name: .long, help: "The data dictionary folder for MAPPING files (default: a dictionary/ folder beside the first one or up to three folders above it).")
     var dictionary: String?
 
     @Argument(help: "Mapping files to check on their own.")
@@ -74,7 +74,7 @@ struct MapMapping: ParsableCommand {
     @Option(name: .long, help: "The sample payload (a CSV file).")
     var input: String
 
-    @Option(name: .long, help: "The data dictionary folder (default: a dictionary/ folder next to the mapping).")
+    @Option(name: .long, help: "The data dictionary folder (default: a dictionary/ folder beside the mapping or up to three folders above it).")
     var dictionary: String?
 
     @Flag(name: .long, help: "Print JSON instead of a table.")

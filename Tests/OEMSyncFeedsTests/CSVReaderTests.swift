@@ -84,6 +84,7 @@ struct CSVReaderTests {
         let long = String(repeating: "x", count: 5000)
         let rows = try readBytes(Array("a,b\n1,\(long)\n2,ok\n".utf8), CSVFormat(maxRecordBytes: 1024))
         #expect(rows.map(\.2) == [nil, "csv.too_large", nil])
+        #expect(rows[1].1 == ["1" + String(repeating: "x", count: 4095)], "the start of the record is kept")
         #expect(rows[2].1 == ["2", "ok"])
     }
 

@@ -93,6 +93,7 @@ struct CoercionTests {
         #expect(try i.coerce(" 2025 ", field: "y").get() == .int(2025))
         #expect(try i.coerce("２０２５", field: "y").get() == .int(2025))
         #expect(try i.coerce("-3", field: "y").get() == .int(-3))
+        #expect(try i.coerce("-9223372036854775808", field: "y").get() == .int(.min))
         if case .success = i.coerce("20.5", field: "y") { Issue.record("20.5 is not an integer") }
         if case .success = i.coerce("99999999999999999999", field: "y") { Issue.record("overflow accepted") }
         let b = Coercion(type: .bool)

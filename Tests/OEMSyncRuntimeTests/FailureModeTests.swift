@@ -28,10 +28,11 @@ struct FailureModeTests {
         func pendingMigrations() throws(SinkError) -> [String] { try inner.pendingMigrations() }
         func catalog() throws(SinkError) -> SchemaCatalog { try inner.catalog() }
         func checkpoint(feed: String) throws(SinkError) -> String? { try inner.checkpoint(feed: feed) }
-        func commit(_ batch: MappedBatch, to table: TargetTable, context: BatchContext) throws(SinkError) -> BatchReceipt {
+        func prepare(_ batch: inout MappedBatch) { inner.prepare(&batch) }
+        func commit(_ chunks: any BatchChunks, to table: TargetTable, context: BatchContext) throws(SinkError) -> BatchReceipt {
             let n = commits.withLock { $0 += 1; return $0 }
             if n == failAt { throw SinkError(.write, "connection to the database lost") }
-            return try inner.commit(batch, to: table, context: context)
+            return try inner.commit(chunks, to: table, context: context)
         }
     }
 
@@ -186,5 +187,25 @@ struct FailureModeTests {
             #expect(!everything.contains(secret), "'\(secret)' leaked")
         }
         #expect(everything.range(of: #"1[3-9]\d{9}"#, options: .regularExpression) == nil)
+    }
+}
+
+@Suite("Large batches")
+struct LargeBatchTests {
+    @Test("a batch larger than a chunk commits as one ledger entry; counts add up across chunks", arguments: TestDatabase.backends)
+    func batchesSpanChunks(_ backend: TestDatabase.Backend) throws {
+        let ws = try Workspace(backend, feeds: ["stock": "Mappings/acme/stock.v1.yaml"], batchRows: 10_000)
+        var text = FailureModeTests.stockCSV(rows: 12_000)
+        text += "D001,BADVIN,S-x,20,A3S,0Q,2025-12-02,1,Hall,\n"
+        try ws.dropText("stock", "big.csv", text)
+        let run = ws.sync()
+        #expect(run.status == ExitStatus.ok, "\(run.err)")
+        #expect(try ws.db.count("stock") == 12_000)
+        let ledger = try ws.db.query(
+            "SELECT CAST(records_in AS TEXT), CAST(written AS TEXT), CAST(rejected AS TEXT), CAST(inserted AS TEXT) FROM oemsync_batches ORDER BY id")
+        #expect(ledger == [["10000", "10000", "0", "10000"], ["2001", "2000", "1", "2000"]])
+        let checkpoint = try #require(try ws.db.database.checkpoint(feed: "stock").flatMap(CSVDropCheckpoint.parse))
+        #expect(checkpoint.isComplete)
+        #expect(checkpoint.line == 12_003)
     }
 }

@@ -21,12 +21,13 @@ struct DealerDatabaseTests {
         [.string(dealer), .string(vin), location.map(Value.string) ?? .null, .date(CivilDate(year: 2025, month: 12, day: 2)!), .decimal(price)]
     }
 
-    func context(before: String?, after: String, feed: String = "test-feed") -> BatchContext {
+    func context(before: String?, feed: String = "test-feed") -> BatchContext {
         BatchContext(
-            feed: feed, source: "stock.csv", sourceRef: "claimed-stock.csv", positionStart: "line 2", positionEnd: "line 9",
-            checkpointBefore: before, checkpointAfter: after, mapping: "Mappings/x.yaml", mappingVersion: "3", dictionaryVersion: "2025.12",
-            startedAt: .now())
+            feed: feed, source: "stock.csv", sourceRef: "claimed-stock.csv", positionStart: "line 2", checkpointBefore: before,
+            mapping: "acme.stock", mappingVersion: "3", dictionaryVersion: "2025.12", startedAt: .now())
     }
+
+    func end(_ after: String) -> BatchEnd { BatchEnd(positionEnd: "line 9", checkpointAfter: after) }
 
     @Test("migrations apply once and leave nothing pending", arguments: TestDatabase.backends)
     func migrations(_ backend: TestDatabase.Backend) throws {
@@ -61,13 +62,13 @@ struct DealerDatabaseTests {
         let first = MappedBatch(
             rows: [row("D1", "V1", "Hall A", "100.00"), row("D1", "V2", "tab\there \"q\" back\\slash\nnew line", "200.50")],
             rowLines: [2, 3], recordsIn: 2)
-        let r1 = try db.database.commit(first, to: Self.stock, context: context(before: nil, after: "p1"))
+        let r1 = try db.database.commit(first, to: Self.stock, context: context(before: nil), end: end("p1"))
         #expect((r1.inserted, r1.updated, r1.unchanged) == (2, 0, 0))
 
         let second = MappedBatch(
             rows: [row("D1", "V1", "Hall A", "100.00"), row("D1", "V2", "moved", "200.50"), row("D2", "V1", nil, "0.00")],
             rowLines: [2, 3, 4], recordsIn: 3)
-        let r2 = try db.database.commit(second, to: Self.stock, context: context(before: "p1", after: "p2"))
+        let r2 = try db.database.commit(second, to: Self.stock, context: context(before: "p1"), end: end("p2"))
         #expect((r2.inserted, r2.updated, r2.unchanged) == (1, 1, 1))
         #expect(
             try db.dump("stock", Self.dumpColumns, orderBy: "dealer_code, vin") == [
@@ -85,7 +86,7 @@ struct DealerDatabaseTests {
         let db = try TestDatabase(backend)
         let text = "a\tb\nc\r\\N \"q\" 'q' 𠀀 ; DROP TABLE stock; --"
         let batch = MappedBatch(rows: [row("D1", "V1", text, "1.00")], rowLines: [2], recordsIn: 1)
-        _ = try db.database.commit(batch, to: Self.stock, context: context(before: nil, after: "p"))
+        _ = try db.database.commit(batch, to: Self.stock, context: context(before: nil), end: end("p"))
         #expect(try db.query("SELECT location FROM stock").first?[0] == text)
     }
 
@@ -101,7 +102,7 @@ struct DealerDatabaseTests {
         let warning = Warning(line: 3, problem: RecordProblem(code: "phone.masked", message: "masked", field: "contact_phone", rawValue: "138****8000"), action: "null")
         let batch = MappedBatch(
             rows: [row("D1", "V1", nil, "1.00")], rowLines: [3], superseded: 1, rejects: [reject], warnings: [warning], recordsIn: 3)
-        let receipt = try db.database.commit(batch, to: Self.stock, context: context(before: nil, after: "{\"offset\":9}"))
+        let receipt = try db.database.commit(batch, to: Self.stock, context: context(before: nil), end: end("{\"offset\":9}"))
         let ledger = try db.query(
             """
             SELECT feed, source, source_ref, CAST(records_in AS TEXT), CAST(written AS TEXT), CAST(rejected AS TEXT),
@@ -111,7 +112,7 @@ struct DealerDatabaseTests {
         #expect(
             ledger == [
                 [
-                    "test-feed", "stock.csv", "claimed-stock.csv", "3", "2", "1", "1", "1", "partial", "Mappings/x.yaml", "3", "2025.12",
+                    "test-feed", "stock.csv", "claimed-stock.csv", "3", "2", "1", "1", "1", "partial", "acme.stock", "3", "2025.12",
                     "line 9",
                 ]
             ])
@@ -128,15 +129,15 @@ struct DealerDatabaseTests {
     func checkpointCompareAndSet(_ backend: TestDatabase.Backend) throws {
         let db = try TestDatabase(backend)
         let batch = MappedBatch(rows: [row("D1", "V1", nil, "1.00")], rowLines: [2], recordsIn: 1)
-        _ = try db.database.commit(batch, to: Self.stock, context: context(before: nil, after: "p1"))
+        _ = try db.database.commit(batch, to: Self.stock, context: context(before: nil), end: end("p1"))
         let next = MappedBatch(rows: [row("D1", "V2", nil, "2.00")], rowLines: [3], recordsIn: 1)
-        #expect(throws: SinkError.self) { try db.database.commit(next, to: Self.stock, context: context(before: "stale", after: "p2")) }
-        #expect(throws: SinkError.self) { try db.database.commit(next, to: Self.stock, context: context(before: nil, after: "p2")) }
+        #expect(throws: SinkError.self) { try db.database.commit(next, to: Self.stock, context: context(before: "stale"), end: end("p2")) }
+        #expect(throws: SinkError.self) { try db.database.commit(next, to: Self.stock, context: context(before: nil), end: end("p2")) }
         #expect(try db.count("stock") == 1)
         #expect(try db.count("oemsync_batches") == 1)
         #expect(try db.database.checkpoint(feed: "test-feed") == "p1")
         // The database stays usable after the rollback.
-        _ = try db.database.commit(next, to: Self.stock, context: context(before: "p1", after: "p2"))
+        _ = try db.database.commit(next, to: Self.stock, context: context(before: "p1"), end: end("p2"))
         #expect(try db.count("stock") == 2)
     }
 
@@ -144,7 +145,7 @@ struct DealerDatabaseTests {
     func conservation(_ backend: TestDatabase.Backend) throws {
         let db = try TestDatabase(backend)
         let broken = MappedBatch(rows: [row("D1", "V1", nil, "1.00")], rowLines: [2], recordsIn: 2)
-        #expect(throws: SinkError.self) { try db.database.commit(broken, to: Self.stock, context: context(before: nil, after: "p")) }
+        #expect(throws: SinkError.self) { try db.database.commit(broken, to: Self.stock, context: context(before: nil), end: end("p")) }
         #expect(try db.count("stock") == 0)
         #expect(try db.database.checkpoint(feed: "test-feed") == nil)
     }
@@ -162,7 +163,7 @@ struct DealerDatabaseTests {
         let batch = MappedBatch(
             rows: [row("D1", "V1", nil, "1.00"), row("D1", "V2", "x", "5000.00")], rowLines: [2, 3], recordsIn: 2)
         do {
-            _ = try db.database.commit(batch, to: Self.stock, context: context(before: nil, after: "p"))
+            _ = try db.database.commit(batch, to: Self.stock, context: context(before: nil), end: end("p"))
             Issue.record("the batch committed despite the check constraint")
         } catch {
             #expect(error.feed == "test-feed")
@@ -171,5 +172,55 @@ struct DealerDatabaseTests {
         }
         #expect(try db.count("stock") == 0)
         #expect(try db.count("oemsync_batches") == 0)
+    }
+}
+
+/// Batches that span several chunks: one transaction, one ledger entry, whatever the chunk count.
+@Suite("Batches in chunks (SQLite and PostgreSQL)")
+struct ChunkedBatchTests {
+    final class Chunks: BatchChunks {
+        var pending: [MappedBatch]
+        let end: BatchEnd?
+        init(_ chunks: [MappedBatch], end: BatchEnd?) {
+            pending = chunks
+            self.end = end
+        }
+        func next() -> MappedBatch? { pending.isEmpty ? nil : pending.removeFirst() }
+    }
+
+    let t = DealerDatabaseTests()
+
+    @Test("three chunks commit as one batch; a key repeated across chunks is updated in place", arguments: TestDatabase.backends)
+    func chunks(_ backend: TestDatabase.Backend) throws {
+        let db = try TestDatabase(backend)
+        let reject = Reject(line: 4, problems: [RecordProblem(code: "vin.length", message: "expected 17 characters, found 3", field: "vin", rawValue: "ABC")], rawRecord: "[]")
+        var parts = [
+            MappedBatch(rows: [t.row("D1", "V1", "a", "1.00"), t.row("D1", "V2", "b", "2.00")], rowLines: [2, 3], recordsIn: 2),
+            MappedBatch(rejects: [reject], recordsIn: 1),
+            MappedBatch(rows: [t.row("D1", "V1", "c", "3.00")], rowLines: [5], recordsIn: 1),
+        ]
+        for i in parts.indices { db.database.prepare(&parts[i]) }
+        let receipt = try db.database.commit(Chunks(parts, end: t.end("p1")), to: DealerDatabaseTests.stock, context: t.context(before: nil))
+        #expect((receipt.inserted, receipt.updated, receipt.unchanged) == (2, 1, 0))
+        #expect(try db.query("SELECT CAST(records_in AS TEXT), CAST(written AS TEXT), CAST(rejected AS TEXT), status, position_end FROM oemsync_batches") == [["4", "3", "1", "partial", "line 9"]])
+        #expect(try db.dump("stock", DealerDatabaseTests.dumpColumns, orderBy: "vin") == [
+            ["D1", "V1", "c", "2025-12-02", "3.00"], ["D1", "V2", "b", "2025-12-02", "2.00"],
+        ])
+        #expect(try db.count("oemsync_rejects") == 1)
+    }
+
+    @Test("a batch its source abandons leaves nothing behind", arguments: TestDatabase.backends)
+    func abandoned(_ backend: TestDatabase.Backend) throws {
+        let db = try TestDatabase(backend)
+        let parts = [MappedBatch(rows: [t.row("D1", "V1", "a", "1.00")], rowLines: [2], recordsIn: 1)]
+        do {
+            _ = try db.database.commit(Chunks(parts, end: nil), to: DealerDatabaseTests.stock, context: t.context(before: nil))
+            Issue.record("an abandoned batch committed")
+        } catch {
+            #expect(error.code == .abandoned)
+        }
+        #expect(try db.count("stock") == 0)
+        #expect(try db.count("oemsync_batches") == 0)
+        #expect(try db.database.checkpoint(feed: "test-feed") == nil)
     }
 }

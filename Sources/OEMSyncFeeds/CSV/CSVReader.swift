@@ -206,7 +206,9 @@ public final class CSVReader {
                 if !sawAnything && record.isEmpty { return .some(nil) }
                 if record.count > format.maxRecordBytes {
                     let problem = RecordProblem(code: "csv.too_large", message: "record longer than \(Self.describe(format.maxRecordBytes))")
-                    return .some(RawRecord(line: startLine, fields: [], problem: problem))
+                    // Keep the start of it (4 KiB) as the raw record, for the rejects table.
+                    let head = String(decoding: record.prefix(4096), as: UTF8.self)
+                    return .some(RawRecord(line: startLine, fields: [head], problem: problem))
                 }
                 return .some(finish(record, fieldEnds, startLine: startLine, problem: problem))
             }

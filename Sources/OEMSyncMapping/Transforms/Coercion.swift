@@ -38,11 +38,11 @@ public struct Coercion: Sendable, Hashable {
             return .success(.string(text))
         case .int:
             guard let n = Self.parseNumber(HalfWidth.fold(text)), n.fraction.isEmpty, !n.integer.isEmpty,
-                let magnitude = Int64(String(decoding: n.integer, as: UTF8.self))
+                let v = Int64((n.negative ? "-" : "") + String(decoding: n.integer, as: UTF8.self))
             else {
                 return fail("type.int", "not a whole number")
             }
-            return .success(.int(n.negative ? -magnitude : magnitude))
+            return .success(.int(v))
         case .decimal:
             guard let n = Self.parseNumber(HalfWidth.fold(text)) else { return fail("type.decimal", "not a decimal number") }
             guard let d = Self.canonical(n, scale: scale) else { return fail("value.scale", "more than \(scale ?? 0) decimal places") }

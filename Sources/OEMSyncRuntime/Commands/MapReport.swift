@@ -10,7 +10,7 @@ enum MapReport {
 
     static func text(plan: MappingPlan, input: String, batch: MappedBatch, masked: Set<String>, limit: Int) -> String {
         var out = "mapping \(plan.name) version \(plan.version) (\(plan.file)), dictionary \(plan.dictionaryVersion)\n"
-        out += "input \(input): \(batch.recordsIn) records -> \(batch.written) written"
+        out += "input \(input): \(Plural.count(batch.recordsIn, "record")) -> \(batch.written) written"
         if batch.superseded > 0 { out += " (\(batch.rows.count) rows; \(batch.superseded) superseded by a later record with the same key)" }
         out += ", \(batch.rejects.count) rejected, \(Plural.count(batch.warnings.count, "warning"))\n"
         out += "nothing was written.\n\n"

@@ -103,7 +103,8 @@ public struct CSVDropSettings: Sendable {
     public var pattern: String
     /// When a file is complete. Default: atomic rename into the directory.
     public var readiness: DropDirectory.Readiness
-    /// Records per batch (one transaction each). Default 5000.
+    /// Records per batch: one transaction, one ledger entry, one checkpoint. Default 50000. Records
+    /// are read and mapped in chunks of 5000 whatever this is, so memory does not grow with it.
     public var batchRows: Int
     /// The longest record accepted, in bytes. Default 8 MiB.
     public var maxRecordBytes: Int

@@ -125,7 +125,7 @@ public struct ConfigurationLoader {
             case "schema":
                 if let s = reader.nonEmptyString(k.value, what: "schema") {
                     if Identifier.isValid(s) { settings.schema = s } else {
-                        reader.error("104", "invalid schema name '\(s)'", at: k.value, help: "lowercase letters, digits and '_'")
+                        reader.error("104", "invalid schema name '\(s)'", at: k.value, help: "a lowercase letter, then lowercase letters, digits and '_' (at most 63)")
                     }
                 }
             default: break
@@ -184,7 +184,7 @@ public struct ConfigurationLoader {
             return nil
         }
         guard let dirEntry = value("directory"), let directory = reader.nonEmptyString(dirEntry.value, what: "directory") else { return nil }
-        var settings = CSVDropSettings(directory: resolve(directory), pattern: "*.csv", readiness: .rename, batchRows: 5000, maxRecordBytes: 8 << 20)
+        var settings = CSVDropSettings(directory: resolve(directory), pattern: "*.csv", readiness: .rename, batchRows: 50000, maxRecordBytes: 8 << 20)
         if let p = value("pattern"), let pattern = reader.nonEmptyString(p.value, what: "pattern") { settings.pattern = pattern }
         let readiness = value("ready").flatMap { reader.choice($0.value, what: "ready", allowed: ["rename", "marker", "stable"]) } ?? "rename"
         switch readiness {

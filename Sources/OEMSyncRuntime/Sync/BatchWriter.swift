@@ -2,33 +2,46 @@ import Foundation
 import OEMSyncCore
 import OEMSyncSinks
 
-/// Commits mapped batches on a thread of its own, so the next batch is read and mapped while the
-/// database writes this one.
+/// Commits batches on a thread of its own, so the next chunk is read and mapped while the database
+/// writes this one.
 ///
-/// The queue holds at most `capacity` batches: memory stays bounded whatever the file size. Batches
-/// commit strictly in order; after a failure nothing more is committed, and ``submit(_:_:)``
-/// returns false so the producer stops.
+/// The producer calls ``begin(_:)``, then ``submit(_:)`` for each mapped chunk, then ``end(_:)``.
+/// The writer opens the batch's transaction at `begin` and pulls chunks into it as they arrive; a
+/// batch (one transaction, one ledger entry, one checkpoint) can therefore hold many chunks while at
+/// most `capacity` chunks wait in memory. Batches commit strictly in order; after a failure nothing
+/// more is committed, and `submit` returns false so the producer stops.
 final class BatchWriter: @unchecked Sendable {
-    struct Job {
-        var batch: MappedBatch
-        var context: BatchContext
+    enum Job {
+        case begin(BatchContext)
+        case chunk(MappedBatch)
+        /// The end of the batch; nil when the producer abandons it (nothing of it is written).
+        case end(BatchEnd?)
     }
 
     /// What is kept of a committed batch: its figures, not its rows (memory stays flat).
     struct Committed {
-        var recordsIn: Int
-        var written: Int
-        var superseded: Int
-        var rejected: Int
-        var warnings: Int
-        var rejectCodes: [String]
-        var receipt: BatchReceipt
+        var recordsIn = 0
+        var written = 0
+        var superseded = 0
+        var rejected = 0
+        var warnings = 0
+        var rejectCodes: [String] = []
+        var receipt = BatchReceipt(batchID: 0, inserted: 0, updated: 0, unchanged: 0)
+
+        mutating func add(_ chunk: MappedBatch) {
+            recordsIn += chunk.recordsIn
+            written += chunk.written
+            superseded += chunk.superseded
+            rejected += chunk.rejects.count
+            warnings += chunk.warnings.count
+            rejectCodes += chunk.rejects.map(\.primary.code)
+        }
     }
 
     private let database: any DealerDatabase
     private let table: TargetTable
     private let capacity: Int
-    private let onCommit: @Sendable (MappedBatch, BatchContext, BatchReceipt) -> Void
+    private let onCommit: @Sendable (BatchContext, Committed) -> Void
     private let condition = NSCondition()
     private var queue: [Job] = []
     private var closed = false
@@ -38,7 +51,7 @@ final class BatchWriter: @unchecked Sendable {
 
     init(
         database: any DealerDatabase, table: TargetTable, capacity: Int = 1,
-        onCommit: @escaping @Sendable (MappedBatch, BatchContext, BatchReceipt) -> Void
+        onCommit: @escaping @Sendable (BatchContext, Committed) -> Void
     ) {
         self.database = database
         self.table = table
@@ -49,15 +62,28 @@ final class BatchWriter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Queues a batch, waiting while the queue is full. False if an earlier batch failed.
-    func submit(_ batch: MappedBatch, _ context: BatchContext) -> Bool {
+    func begin(_ context: BatchContext) { enqueue(.begin(context)) }
+
+    /// Queues a chunk of the open batch, waiting while the queue is full. False if a batch failed.
+    func submit(_ chunk: MappedBatch) -> Bool { enqueue(.chunk(chunk)) }
+
+    func end(_ end: BatchEnd?) { enqueue(.end(end)) }
+
+    @discardableResult
+    private func enqueue(_ job: Job) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        while queue.count >= capacity && failure == nil { condition.wait() }
+        if case .chunk = job {
+            while queuedChunks >= capacity && failure == nil { condition.wait() }
+        }
         guard failure == nil else { return false }
-        queue.append(Job(batch: batch, context: context))
+        queue.append(job)
         condition.broadcast()
         return true
+    }
+
+    private var queuedChunks: Int {
+        queue.reduce(0) { n, job in if case .chunk = job { return n + 1 } else { return n } }
     }
 
     /// Waits until every queued batch is committed (or one failed) and stops the thread.
@@ -70,38 +96,83 @@ final class BatchWriter: @unchecked Sendable {
         return (committed, failure)
     }
 
+    /// The next job, waiting for one; nil once the producer finished and the queue is empty.
+    fileprivate func take() -> Job? {
+        condition.lock()
+        defer { condition.unlock() }
+        while queue.isEmpty && !closed { condition.wait() }
+        guard !queue.isEmpty else { return nil }
+        let job = queue.removeFirst()
+        condition.broadcast()
+        return job
+    }
+
     private func loop() {
-        while true {
-            condition.lock()
-            while queue.isEmpty && !closed { condition.wait() }
-            if queue.isEmpty {
-                finished = true
-                condition.broadcast()
-                condition.unlock()
-                return
-            }
-            let job = queue.removeFirst()
-            let stop = failure != nil
-            condition.unlock()
-            if stop { continue }
-            do {
-                let receipt = try database.commit(job.batch, to: table, context: job.context)
-                onCommit(job.batch, job.context, receipt)
+        while let job = take() {
+            guard case .begin(let context) = job else { continue }  // leftovers of a failed batch
+            let chunks = QueueChunks(writer: self)
+            let stop: Bool = {
                 condition.lock()
-                let b = job.batch
-                committed.append(
-                    Committed(
-                        recordsIn: b.recordsIn, written: b.written, superseded: b.superseded, rejected: b.rejects.count,
-                        warnings: b.warnings.count, rejectCodes: b.rejects.map(\.primary.code), receipt: receipt))
+                defer { condition.unlock() }
+                return failure != nil
+            }()
+            if stop {
+                chunks.drain()
+                continue
+            }
+            do {
+                let receipt = try database.commit(chunks, to: table, context: context)
+                var summary = chunks.summary
+                summary.receipt = receipt
+                onCommit(context, summary)
+                condition.lock()
+                committed.append(summary)
                 condition.broadcast()
                 condition.unlock()
             } catch {
                 condition.lock()
-                failure = error
-                queue.removeAll()
+                // A batch the producer abandoned is not a database failure. A failure is set before
+                // draining, so the producer stops at once instead of mapping the rest of the batch.
+                if error.code != .abandoned { failure = error }
                 condition.broadcast()
                 condition.unlock()
+                chunks.drain()
             }
         }
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// The chunks of the batch being committed, taken from the writer's queue as the database asks.
+private final class QueueChunks: BatchChunks {
+    let writer: BatchWriter
+    private(set) var end: BatchEnd?
+    private var done = false
+    var summary = BatchWriter.Committed()
+
+    init(writer: BatchWriter) { self.writer = writer }
+
+    func next() -> MappedBatch? {
+        guard !done else { return nil }
+        switch writer.take() {
+        case .chunk(let chunk)?:
+            summary.add(chunk)
+            return chunk
+        case .end(let e)?:
+            end = e
+            done = true
+            return nil
+        case .begin?, nil:
+            done = true  // cannot happen with a well-behaved producer; treat as abandoned
+            return nil
+        }
+    }
+
+    /// Discards what is left of this batch in the queue.
+    func drain() {
+        while next() != nil {}
     }
 }

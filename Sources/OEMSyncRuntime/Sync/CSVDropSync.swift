@@ -14,6 +14,9 @@ import OEMSyncSinks
 /// one transaction. A database failure stops the feed and leaves the file in `processing/`, to
 /// resume from its checkpoint next time.
 public struct CSVDropSync: Sendable {
+    /// Records read and mapped at a time; a batch (transaction) is one or more chunks.
+    static let chunkRows = 5000
+
     public var feed: FeedSettings
     public var plan: MappingPlan
     public var database: any DealerDatabase
@@ -141,40 +144,68 @@ public struct CSVDropSync: Sendable {
 
         let mapper = BatchMapper(bound)
         let batchLogger = logger
-        let writer = BatchWriter(database: database, table: plan.targetTable) { batch, context, receipt in
+        let writer = BatchWriter(database: database, table: plan.targetTable) { context, summary in
             batchLogger.debug(
                 "batch committed",
                 metadata: [
-                    LogKey.batch: .stringConvertible(receipt.batchID), LogKey.file: .string(context.source),
-                    LogKey.records: .stringConvertible(batch.recordsIn), LogKey.rejected: .stringConvertible(batch.rejects.count),
+                    LogKey.batch: .stringConvertible(summary.receipt.batchID), LogKey.file: .string(context.source),
+                    LogKey.records: .stringConvertible(summary.recordsIn), LogKey.rejected: .stringConvertible(summary.rejected),
                 ])
         }
+        // A batch is one transaction of up to `batch_rows` records; it is read, mapped and handed to
+        // the database in chunks, so memory holds a few chunks whatever the batch size.
+        let batchRows = feed.source.batchRows
+        let chunkRows = min(batchRows, Self.chunkRows)
         var checkpoint = stored
-        var submitted = 0
+        var batches = 0
         var readError: String?
-        while true {
+        reading: while true {
             let start = reader.position
-            var records: [RawRecord] = []
-            records.reserveCapacity(feed.source.batchRows)
-            do {
-                while records.count < feed.source.batchRows, let record = try reader.next() { records.append(record) }
-            } catch {
-                readError = error.description
-                break
+            var inBatch = 0
+            var begun = false
+            var atEnd = false
+            var abandoned = false
+            while inBatch < batchRows {
+                let want = min(chunkRows, batchRows - inBatch)
+                var records: [RawRecord] = []
+                records.reserveCapacity(want)
+                do {
+                    while records.count < want, let record = try reader.next() { records.append(record) }
+                } catch {
+                    readError = error.description
+                    abandoned = true
+                    break
+                }
+                atEnd = records.count < want
+                // A file without records still gets one (empty) ledger entry, unless this is a resume at its end.
+                if records.isEmpty && (inBatch > 0 || batches > 0 || resume != nil) { break }
+                if !begun {
+                    writer.begin(
+                        BatchContext(
+                            feed: feed.name, source: file.originalName, sourceRef: file.claimedName, positionStart: start.description,
+                            checkpointBefore: checkpoint, mapping: plan.name, mappingVersion: plan.version,
+                            dictionaryVersion: plan.dictionaryVersion, startedAt: .now()))
+                    begun = true
+                }
+                var chunk = mapper.map(records)
+                database.prepare(&chunk)
+                guard writer.submit(chunk) else {
+                    abandoned = true
+                    break
+                }
+                inBatch += records.count
+                if atEnd { break }
             }
-            // A file with no records still gets one (empty) ledger entry, unless it is a resume at its end.
-            if records.isEmpty && (submitted > 0 || resume != nil) { break }
+            guard begun else { break reading }
+            if abandoned {
+                writer.end(nil)
+                break reading
+            }
             let after = CSVDropCheckpoint(file: file.claimedName, size: reader.fileSize, position: reader.position).json
-            let context = BatchContext(
-                feed: feed.name, source: file.originalName, sourceRef: file.claimedName, positionStart: start.description,
-                positionEnd: reader.position.description, checkpointBefore: checkpoint, checkpointAfter: after, mapping: plan.name,
-                mappingVersion: plan.version, dictionaryVersion: plan.dictionaryVersion, startedAt: .now())
-            var batch = mapper.map(records)
-            database.prepare(&batch)
-            guard writer.submit(batch, context) else { break }
+            writer.end(BatchEnd(positionEnd: reader.position.description, checkpointAfter: after))
             checkpoint = after
-            submitted += 1
-            if records.count < feed.source.batchRows { break }
+            batches += 1
+            if atEnd { break reading }
         }
         let (committed, failure) = writer.finish()
         for c in committed {

@@ -102,77 +102,65 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
 
     // MARK: Writing
 
-    public func commit(_ batch: MappedBatch, to table: TargetTable, context c: BatchContext) throws(SinkError) -> BatchReceipt {
-        try batch.checkConserved(feed: c.feed)
+    public func commit(_ chunks: any BatchChunks, to table: TargetTable, context c: BatchContext) throws(SinkError)
+        -> BatchReceipt
+    {
         let upsert = try upsertStatement(for: table)
-        let rows = batch.encodedRows ?? Self.encode(batch.rows)
-
         try connection.execute("BEGIN", code: .write)
         do throws(SinkError) {
+            // The ledger entry is opened first (the rows' provenance needs its id) and closed with the
+            // batch's figures at the end, in the same transaction.
             let id = try connection.query(
                 """
                 INSERT INTO oemsync_batches (feed, source, source_ref, position_start, position_end, records_in, written,
-                    superseded, rejected, warnings, status, mapping, mapping_version, dictionary_version, started_at, finished_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, clock_timestamp())
+                    rejected, warnings, status, mapping, mapping_version, dictionary_version, started_at, finished_at)
+                VALUES ($1, $2, $3, $4, $4, 0, 0, 0, 0, 'ok', $5, $6, $7, $8, clock_timestamp())
                 RETURNING id
                 """,
-                [
-                    c.feed, c.source, c.sourceRef, c.positionStart, c.positionEnd, String(batch.recordsIn), String(batch.written),
-                    String(batch.superseded), String(batch.rejects.count), String(batch.warnings.count), batch.status, c.mapping,
-                    c.mappingVersion, c.dictionaryVersion, c.startedAt.description,
-                ], code: .write)
+                [c.feed, c.source, c.sourceRef, c.positionStart, c.mapping, c.mappingVersion, c.dictionaryVersion, c.startedAt.description],
+                code: .write)
             guard let idText = id.first?[0] ?? nil, let batchID = Int64(idText) else {
                 throw SinkError(.write, "ledger insert returned no id")
             }
             var receipt = BatchReceipt(batchID: batchID, inserted: 0, updated: 0, unchanged: 0)
-            if !batch.rows.isEmpty {
-                try connection.copyIn(upsert.copy, data: rows)
-                let counts = try connection.query(upsert.upsert, [String(batchID)], code: .write)
-                receipt.inserted = Int(counts.first?[0] ?? "0") ?? 0
-                receipt.updated = Int(counts.first?[1] ?? "0") ?? 0
-                receipt.unchanged = batch.rows.count - receipt.inserted - receipt.updated
-            }
-            if !batch.rejects.isEmpty {
-                var data = CopyEncoder()
-                for r in batch.rejects {
-                    let p = r.primary
-                    data.appendRow([
-                        .int(batchID), .string(c.feed), .string(c.source), .int(Int64(r.line)), p.field.map(Value.string) ?? .null,
-                        .string(p.code), .string(p.message), p.rawValue.map(Value.string) ?? .null,
-                        .string(ProblemsJSON.encode(r.problems)), .string(r.rawRecord),
-                    ])
+            var totals = BatchTotals()
+            while let chunk = chunks.next() {
+                try chunk.checkConserved(feed: c.feed)
+                if !chunk.rows.isEmpty {
+                    try connection.copyIn(upsert.copy, data: chunk.encodedRows ?? Self.encode(chunk.rows))
+                    let counts = try connection.query(upsert.upsert, [String(batchID)], code: .write)
+                    let inserted = Int(counts.first?[0] ?? "0") ?? 0
+                    let updated = Int(counts.first?[1] ?? "0") ?? 0
+                    receipt.inserted += inserted
+                    receipt.updated += updated
+                    receipt.unchanged += chunk.rows.count - inserted - updated
+                    try connection.execute(upsert.clear, code: .write)
                 }
-                try connection.copyIn(
-                    "COPY oemsync_rejects (batch_id, feed, source, line, field, reason, message, raw_value, problems, raw_record) FROM STDIN",
-                    data: data.bytes)
+                try copyRejects(chunk.rejects, batchID: batchID, context: c)
+                try copyWarnings(chunk.warnings, batchID: batchID, context: c)
+                totals.add(chunk)
             }
-            if !batch.warnings.isEmpty {
-                var data = CopyEncoder()
-                for w in batch.warnings {
-                    let p = w.problem
-                    data.appendRow([
-                        .int(batchID), .string(c.feed), .string(c.source), .int(Int64(w.line)), p.field.map(Value.string) ?? .null,
-                        .string(p.code), .string(p.message), p.rawValue.map(Value.string) ?? .null, .string(w.action),
-                    ])
-                }
-                try connection.copyIn(
-                    "COPY oemsync_warnings (batch_id, feed, source, line, field, reason, message, raw_value, action) FROM STDIN",
-                    data: data.bytes)
-            }
-            let counts: [String?] = [
-                String(receipt.inserted), String(receipt.updated), String(receipt.unchanged), String(batchID),
+            guard let end = chunks.end else { throw SinkError(.abandoned, "the source stopped before the batch ended; rolled back") }
+            let figures: [String?] = [
+                String(totals.recordsIn), String(totals.written), String(totals.superseded), String(totals.rejected),
+                String(totals.warnings), totals.status, String(receipt.inserted), String(receipt.updated), String(receipt.unchanged),
+                end.positionEnd, String(batchID),
             ]
             _ = try connection.command(
-                "UPDATE oemsync_batches SET inserted = $1, updated = $2, unchanged = $3 WHERE id = $4", counts, code: .write)
+                """
+                UPDATE oemsync_batches SET records_in = $1, written = $2, superseded = $3, rejected = $4, warnings = $5,
+                    status = $6, inserted = $7, updated = $8, unchanged = $9, position_end = $10, finished_at = clock_timestamp()
+                WHERE id = $11
+                """, figures, code: .write)
             let moved: Int
             if let before = c.checkpointBefore {
                 moved = try connection.command(
                     "UPDATE oemsync_checkpoints SET position = $1, batch_id = $2, updated_at = now() WHERE feed = $3 AND position = $4",
-                    [c.checkpointAfter, String(batchID), c.feed, before], code: .checkpoint)
+                    [end.checkpointAfter, String(batchID), c.feed, before], code: .checkpoint)
             } else {
                 moved = try connection.command(
                     "INSERT INTO oemsync_checkpoints (feed, position, batch_id, updated_at) VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING",
-                    [c.feed, c.checkpointAfter, String(batchID)], code: .checkpoint)
+                    [c.feed, end.checkpointAfter, String(batchID)], code: .checkpoint)
             }
             guard moved == 1 else {
                 throw SinkError(.checkpoint, "the checkpoint of feed '\(c.feed)' changed underneath this run (another process?); batch rolled back")
@@ -185,6 +173,37 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
             e.feed = c.feed
             throw e
         }
+    }
+
+    private func copyRejects(_ rejects: [Reject], batchID: Int64, context c: BatchContext) throws(SinkError) {
+        guard !rejects.isEmpty else { return }
+        var data = CopyEncoder()
+        for r in rejects {
+            let p = r.primary
+            data.appendRow([
+                .int(batchID), .string(c.feed), .string(c.source), .int(Int64(r.line)), p.field.map(Value.string) ?? .null,
+                .string(p.code), .string(p.message), p.rawValue.map(Value.string) ?? .null,
+                .string(ProblemsJSON.encode(r.problems)), .string(r.rawRecord),
+            ])
+        }
+        try connection.copyIn(
+            "COPY oemsync_rejects (batch_id, feed, source, line, field, reason, message, raw_value, problems, raw_record) FROM STDIN",
+            data: data.bytes)
+    }
+
+    private func copyWarnings(_ warnings: [Warning], batchID: Int64, context c: BatchContext) throws(SinkError) {
+        guard !warnings.isEmpty else { return }
+        var data = CopyEncoder()
+        for w in warnings {
+            let p = w.problem
+            data.appendRow([
+                .int(batchID), .string(c.feed), .string(c.source), .int(Int64(w.line)), p.field.map(Value.string) ?? .null,
+                .string(p.code), .string(p.message), p.rawValue.map(Value.string) ?? .null, .string(w.action),
+            ])
+        }
+        try connection.copyIn(
+            "COPY oemsync_warnings (batch_id, feed, source, line, field, reason, message, raw_value, action) FROM STDIN",
+            data: data.bytes)
     }
 
     public func prepare(_ batch: inout MappedBatch) {
@@ -200,6 +219,8 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
     struct UpsertStatement {
         var copy: String
         var upsert: String
+        /// Empties the staging table between the chunks of one batch (it also empties at commit).
+        var clear: String
     }
 
     /// Creates the staging table for `table` (once per connection) and builds its statements.
@@ -241,7 +262,7 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
             )
             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
             """
-        let s = UpsertStatement(copy: "COPY \(stage) (\(columns)) FROM STDIN", upsert: upsert)
+        let s = UpsertStatement(copy: "COPY \(stage) (\(columns)) FROM STDIN", upsert: upsert, clear: "TRUNCATE \(stage)")
         statements[table] = s
         return s
     }

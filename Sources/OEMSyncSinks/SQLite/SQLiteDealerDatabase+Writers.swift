@@ -68,17 +68,23 @@ extension SQLiteDealerDatabase {
         let warning: SQLiteStatement
         let checkpointInsert: SQLiteStatement
         let checkpointUpdate: SQLiteStatement
-        var currentBatch: Int64 = 0
 
         init(connection: SQLiteConnection) throws(SinkError) {
             self.connection = connection
+            // The entry is opened with zero counts (the batch id is needed by the rows' provenance) and
+            // closed with the batch's figures in the same transaction.
             batch = try connection.prepare(
                 """
                 INSERT INTO oemsync_batches (feed, source, source_ref, position_start, position_end, records_in, written,
-                    superseded, rejected, warnings, status, mapping, mapping_version, dictionary_version, started_at, finished_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    rejected, warnings, status, mapping, mapping_version, dictionary_version, started_at, finished_at)
+                VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 'ok', ?, ?, ?, ?, ?)
                 """)
-            finish = try connection.prepare("UPDATE oemsync_batches SET inserted = ?, updated = ?, unchanged = ? WHERE id = ?")
+            finish = try connection.prepare(
+                """
+                UPDATE oemsync_batches SET records_in = ?, written = ?, superseded = ?, rejected = ?, warnings = ?, status = ?,
+                    inserted = ?, updated = ?, unchanged = ?, position_end = ?, finished_at = ?
+                WHERE id = ?
+                """)
             reject = try connection.prepare(
                 """
                 INSERT INTO oemsync_rejects (batch_id, feed, source, line, field, reason, message, raw_value, problems, raw_record)
@@ -95,20 +101,21 @@ extension SQLiteDealerDatabase {
                 "UPDATE oemsync_checkpoints SET position = ?, batch_id = ?, updated_at = ? WHERE feed = ? AND position = ?")
         }
 
-        func insertBatch(_ b: MappedBatch, context c: BatchContext) throws(SinkError) -> Int64 {
+        func openBatch(context c: BatchContext) throws(SinkError) -> Int64 {
             try batch.bind([
-                .string(c.feed), .string(c.source), .string(c.sourceRef), .string(c.positionStart), .string(c.positionEnd),
-                .int(Int64(b.recordsIn)), .int(Int64(b.written)), .int(Int64(b.superseded)), .int(Int64(b.rejects.count)),
-                .int(Int64(b.warnings.count)), .string(b.status), .string(c.mapping), .string(c.mappingVersion),
-                .string(c.dictionaryVersion), .datetime(c.startedAt), .datetime(.now()),
+                .string(c.feed), .string(c.source), .string(c.sourceRef), .string(c.positionStart), .string(c.positionStart),
+                .string(c.mapping), .string(c.mappingVersion), .string(c.dictionaryVersion), .datetime(c.startedAt), .datetime(.now()),
             ])
             try batch.step()
-            currentBatch = connection.lastInsertRowID
-            return currentBatch
+            return connection.lastInsertRowID
         }
 
-        func finishBatch(_ r: BatchReceipt) throws(SinkError) {
-            try finish.bind([.int(Int64(r.inserted)), .int(Int64(r.updated)), .int(Int64(r.unchanged)), .int(r.batchID)])
+        func closeBatch(_ r: BatchReceipt, totals t: BatchTotals, end: BatchEnd) throws(SinkError) {
+            try finish.bind([
+                .int(Int64(t.recordsIn)), .int(Int64(t.written)), .int(Int64(t.superseded)), .int(Int64(t.rejected)),
+                .int(Int64(t.warnings)), .string(t.status), .int(Int64(r.inserted)), .int(Int64(r.updated)),
+                .int(Int64(r.unchanged)), .string(end.positionEnd), .datetime(.now()), .int(r.batchID),
+            ])
             try finish.step()
         }
 
@@ -131,13 +138,13 @@ extension SQLiteDealerDatabase {
             try warning.step()
         }
 
-        func advanceCheckpoint(context c: BatchContext, batchID: Int64) throws(SinkError) {
+        func advanceCheckpoint(context c: BatchContext, end: BatchEnd, batchID: Int64) throws(SinkError) {
             let now = Value.datetime(.now())
             if let before = c.checkpointBefore {
-                try checkpointUpdate.bind([.string(c.checkpointAfter), .int(batchID), now, .string(c.feed), .string(before)])
+                try checkpointUpdate.bind([.string(end.checkpointAfter), .int(batchID), now, .string(c.feed), .string(before)])
                 try checkpointUpdate.step()
             } else {
-                try checkpointInsert.bind([.string(c.feed), .string(c.checkpointAfter), .int(batchID), now])
+                try checkpointInsert.bind([.string(c.feed), .string(end.checkpointAfter), .int(batchID), now])
                 try checkpointInsert.step()
             }
             guard connection.changes == 1 else {

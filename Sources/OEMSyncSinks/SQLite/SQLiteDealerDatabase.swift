@@ -106,26 +106,33 @@ public final class SQLiteDealerDatabase: DealerDatabase, @unchecked Sendable {
 
     // MARK: Writing
 
-    public func commit(_ batch: MappedBatch, to table: TargetTable, context: BatchContext) throws(SinkError) -> BatchReceipt {
-        try batch.checkConserved(feed: context.feed)
+    public func commit(_ chunks: any BatchChunks, to table: TargetTable, context: BatchContext) throws(SinkError)
+        -> BatchReceipt
+    {
         let writer = try tableWriter(for: table)
         let ledger = try ledgerStatements()
         try connection.execute("BEGIN IMMEDIATE", code: .write)
-        do {
-            let batchID = try ledger.insertBatch(batch, context: context)
+        do throws(SinkError) {
+            let batchID = try ledger.openBatch(context: context)
             var receipt = BatchReceipt(batchID: batchID, inserted: 0, updated: 0, unchanged: 0)
+            var totals = BatchTotals()
             let synced = Value.string(Timestamp.now().description)  // formatted once per batch
-            for row in batch.rows {
-                switch try writer.upsert(row, batchID: batchID, syncedAt: synced) {
-                case .inserted: receipt.inserted += 1
-                case .updated: receipt.updated += 1
-                case .unchanged: receipt.unchanged += 1
+            while let chunk = chunks.next() {
+                try chunk.checkConserved(feed: context.feed)
+                for row in chunk.rows {
+                    switch try writer.upsert(row, batchID: batchID, syncedAt: synced) {
+                    case .inserted: receipt.inserted += 1
+                    case .updated: receipt.updated += 1
+                    case .unchanged: receipt.unchanged += 1
+                    }
                 }
+                for reject in chunk.rejects { try ledger.insertReject(reject, batchID: batchID, context: context) }
+                for warning in chunk.warnings { try ledger.insertWarning(warning, batchID: batchID, context: context) }
+                totals.add(chunk)
             }
-            for reject in batch.rejects { try ledger.insertReject(reject, batchID: batchID, context: context) }
-            for warning in batch.warnings { try ledger.insertWarning(warning, batchID: batchID, context: context) }
-            try ledger.finishBatch(receipt)
-            try ledger.advanceCheckpoint(context: context, batchID: batchID)
+            guard let end = chunks.end else { throw SinkError(.abandoned, "the source stopped before the batch ended; rolled back") }
+            try ledger.closeBatch(receipt, totals: totals, end: end)
+            try ledger.advanceCheckpoint(context: context, end: end, batchID: batchID)
             try connection.execute("COMMIT", code: .write)
             return receipt
         } catch {
