@@ -142,85 +142,8 @@ public struct CSVDropSync: Sendable {
             logger.info("file resumed", metadata: [LogKey.file: .string(file.originalName), LogKey.position: .string(resume.position.description)])
         }
 
-        let mapper = BatchMapper(bound)
-        let batchLogger = logger
-        let writer = BatchWriter(database: database, table: plan.targetTable) { context, summary in
-            batchLogger.debug(
-                "batch committed",
-                metadata: [
-                    LogKey.batch: .stringConvertible(summary.receipt.batchID), LogKey.file: .string(context.source),
-                    LogKey.records: .stringConvertible(summary.recordsIn), LogKey.rejected: .stringConvertible(summary.rejected),
-                ])
-        }
-        // A batch is one transaction of up to `batch_rows` records; it is read, mapped and handed to
-        // the database in chunks, so memory holds a few chunks whatever the batch size.
-        let batchRows = feed.source.batchRows
-        let chunkRows = min(batchRows, Self.chunkRows)
-        var checkpoint = stored
-        var batches = 0
-        var readError: String?
-        reading: while true {
-            let start = reader.position
-            var inBatch = 0
-            var begun = false
-            var atEnd = false
-            var abandoned = false
-            while inBatch < batchRows {
-                let want = min(chunkRows, batchRows - inBatch)
-                var records: [RawRecord] = []
-                records.reserveCapacity(want)
-                do {
-                    while records.count < want, let record = try reader.next() { records.append(record) }
-                } catch {
-                    readError = error.description
-                    abandoned = true
-                    break
-                }
-                atEnd = records.count < want
-                // A file without records still gets one (empty) ledger entry, unless this is a resume at its end.
-                if records.isEmpty && (inBatch > 0 || batches > 0 || resume != nil) { break }
-                if !begun {
-                    writer.begin(
-                        BatchContext(
-                            feed: feed.name, source: file.originalName, sourceRef: file.claimedName, positionStart: start.description,
-                            checkpointBefore: checkpoint, mapping: plan.name, mappingVersion: plan.version,
-                            dictionaryVersion: plan.dictionaryVersion, startedAt: .now()))
-                    begun = true
-                }
-                var chunk = mapper.map(records)
-                database.prepare(&chunk)
-                guard writer.submit(chunk) else {
-                    abandoned = true
-                    break
-                }
-                inBatch += records.count
-                if atEnd { break }
-            }
-            guard begun else { break reading }
-            if abandoned {
-                writer.end(nil)
-                break reading
-            }
-            let after = CSVDropCheckpoint(file: file.claimedName, size: reader.fileSize, position: reader.position).json
-            writer.end(BatchEnd(positionEnd: reader.position.description, checkpointAfter: after))
-            checkpoint = after
-            batches += 1
-            if atEnd { break reading }
-        }
-        let (committed, failure) = writer.finish()
-        for c in committed {
-            report.batches += 1
-            report.recordsIn += c.recordsIn
-            report.written += c.written
-            report.superseded += c.superseded
-            report.rejected += c.rejected
-            report.warnings += c.warnings
-            report.inserted += c.receipt.inserted
-            report.updated += c.receipt.updated
-            report.unchanged += c.receipt.unchanged
-            for code in c.rejectCodes { report.countReject(code) }
-        }
-        report.rejectReasons.sort { $0.count != $1.count ? $0.count > $1.count : $0.code < $1.code }
+        let (committed, failure, readError) = stream(reader, bound: bound, file: file, checkpoint: stored, resumed: resume != nil)
+        for c in committed { report.add(c) }
         if let failure { return fail(failure.description) }
         if let readError { return fail(readError) }
         do {
@@ -240,11 +163,24 @@ public struct CSVDropSync: Sendable {
 }
 
 extension FileReport {
-    mutating func countReject(_ code: String) {
-        if let i = rejectReasons.firstIndex(where: { $0.code == code }) {
-            rejectReasons[i].count += 1
-        } else {
-            rejectReasons.append((code, 1))
+    /// Adds a committed batch's figures; reject reasons stay sorted, most frequent first.
+    mutating func add(_ c: BatchWriter.Committed) {
+        batches += 1
+        recordsIn += c.recordsIn
+        written += c.written
+        superseded += c.superseded
+        rejected += c.rejected
+        warnings += c.warnings
+        inserted += c.receipt.inserted
+        updated += c.receipt.updated
+        unchanged += c.receipt.unchanged
+        for code in c.rejectCodes {
+            if let i = rejectReasons.firstIndex(where: { $0.code == code }) {
+                rejectReasons[i].count += 1
+            } else {
+                rejectReasons.append((code, 1))
+            }
         }
+        rejectReasons.sort { $0.count != $1.count ? $0.count > $1.count : $0.code < $1.code }
     }
 }

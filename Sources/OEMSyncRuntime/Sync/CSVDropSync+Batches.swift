@@ -1,0 +1,88 @@
+import Logging
+import OEMSyncCore
+import OEMSyncFeeds
+import OEMSyncMapping
+import OEMSyncSinks
+
+extension CSVDropSync {
+    /// Streams the rest of an open file into the database, batch by batch.
+    ///
+    /// A batch is one transaction of up to `batch_rows` records, read, mapped and handed to the
+    /// database in chunks of at most ``chunkRows``, so memory holds a few chunks whatever the batch
+    /// size. Each batch carries the checkpoint after its last record; a read error abandons the batch
+    /// in flight (nothing of it is written) and stops.
+    ///
+    /// - Parameters:
+    ///   - checkpoint: the feed's stored checkpoint, which the first batch moves on from.
+    ///   - resumed: whether reading continues an interrupted run (then a file already read to its
+    ///     end gets no empty batch).
+    func stream(
+        _ reader: CSVReader, bound: BoundMapping, file: DropDirectory.ClaimedFile, checkpoint stored: String?, resumed: Bool
+    ) -> (committed: [BatchWriter.Committed], failure: SinkError?, readError: String?) {
+        let mapper = BatchMapper(bound)
+        let batchLogger = logger
+        let writer = BatchWriter(database: database, table: plan.targetTable) { context, summary in
+            batchLogger.debug(
+                "batch committed",
+                metadata: [
+                    LogKey.batch: .stringConvertible(summary.receipt.batchID), LogKey.file: .string(context.source),
+                    LogKey.records: .stringConvertible(summary.recordsIn), LogKey.rejected: .stringConvertible(summary.rejected),
+                ])
+        }
+        let batchRows = feed.source.batchRows
+        let chunkRows = min(batchRows, Self.chunkRows)
+        var checkpoint = stored
+        var batches = 0
+        var readError: String?
+        reading: while true {
+            let start = reader.position
+            var inBatch = 0
+            var begun = false
+            var atEnd = false
+            var abandoned = false
+            while inBatch < batchRows {
+                let want = min(chunkRows, batchRows - inBatch)
+                var records: [RawRecord] = []
+                records.reserveCapacity(want)
+                do {
+                    while records.count < want, let record = try reader.next() { records.append(record) }
+                } catch {
+                    readError = error.description
+                    abandoned = true
+                    break
+                }
+                atEnd = records.count < want
+                // A file without records still gets one (empty) ledger entry, unless this is a resume at its end.
+                if records.isEmpty && (inBatch > 0 || batches > 0 || resumed) { break }
+                if !begun {
+                    writer.begin(
+                        BatchContext(
+                            feed: feed.name, source: file.originalName, sourceRef: file.claimedName, positionStart: start.description,
+                            checkpointBefore: checkpoint, mapping: plan.name, mappingVersion: plan.version,
+                            dictionaryVersion: plan.dictionaryVersion, startedAt: .now()))
+                    begun = true
+                }
+                var chunk = mapper.map(records)
+                database.prepare(&chunk)
+                guard writer.submit(chunk) else {
+                    abandoned = true
+                    break
+                }
+                inBatch += records.count
+                if atEnd { break }
+            }
+            guard begun else { break reading }
+            if abandoned {
+                writer.end(nil)
+                break reading
+            }
+            let after = CSVDropCheckpoint(file: file.claimedName, size: reader.fileSize, position: reader.position).json
+            writer.end(BatchEnd(positionEnd: reader.position.description, checkpointAfter: after))
+            checkpoint = after
+            batches += 1
+            if atEnd { break reading }
+        }
+        let (committed, failure) = writer.finish()
+        return (committed, failure, readError)
+    }
+}
