@@ -67,7 +67,7 @@ struct FailureModeTests {
         try ws.dropText("stock", "stock.csv", Self.stockCSV(rows: 50))
         let (feed, plan) = try plan(ws)
         let failing = FailingDatabase(ws.db.database, failAt: 4)
-        let first = CSVDropSync(feed: feed, plan: plan, database: failing, logger: Logger(label: "test")).run()
+        let first = CSVDropSync(feed: feed, plan: plan, database: failing, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })).run()
         #expect(first.error?.code == .database)
         #expect(first.files.first?.batches == 3)
         #expect(try ws.db.count("stock") == 21)
@@ -75,7 +75,7 @@ struct FailureModeTests {
         let checkpoint = try #require(try ws.db.database.checkpoint(feed: "stock").flatMap(CSVDropCheckpoint.parse))
         #expect(checkpoint.line == 23)
 
-        let second = CSVDropSync(feed: feed, plan: plan, database: ws.db.database, logger: Logger(label: "test")).run()
+        let second = CSVDropSync(feed: feed, plan: plan, database: ws.db.database, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })).run()
         #expect(second.error == nil)
         let file = try #require(second.files.first)
         #expect(file.resumedFrom == "line 23 (byte \(checkpoint.offset))")
@@ -125,7 +125,7 @@ struct FailureModeTests {
         setenv("OEMSYNC_TEST_SECRET_PASSWORD", "s3cr3t-pw", 1)
         let err = Mutex("")
         let console = Console(out: { _ in }, err: { s in err.withLock { $0 += s } })
-        let status = SyncCommand.run(.init(configPath: config, feeds: [], all: true), logger: Logger(label: "t"), console: console)
+        let status = SyncCommand.run(.init(configPath: config, feeds: [], all: true), logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }), console: console)
         let message = err.withLock { $0 }
         #expect(status == ExitStatus.failure)
         #expect(message.contains("cannot connect to PostgreSQL"), "\(message)")
