@@ -84,14 +84,16 @@ final class SingleChunk: BatchChunks {
 }
 
 /// The figures of a batch summed over its chunks, as the ledger records them.
-struct BatchTotals {
-    var recordsIn = 0
-    var written = 0
-    var superseded = 0
-    var rejected = 0
-    var warnings = 0
+public struct BatchTotals: Sendable, Hashable {
+    public var recordsIn = 0
+    public var written = 0
+    public var superseded = 0
+    public var rejected = 0
+    public var warnings = 0
 
-    mutating func add(_ chunk: MappedBatch) {
+    public init() {}
+
+    public mutating func add(_ chunk: MappedBatch) {
         recordsIn += chunk.recordsIn
         written += chunk.written
         superseded += chunk.superseded
@@ -100,7 +102,7 @@ struct BatchTotals {
     }
 
     /// `ok` without rejects, `partial` with some.
-    var status: String { rejected == 0 ? "ok" : "partial" }
+    public var status: String { rejected == 0 ? "ok" : "partial" }
 }
 
 /// Everything about a batch besides its rows: where it came from and what produced it.

@@ -20,20 +20,12 @@ final class BatchWriter: @unchecked Sendable {
 
     /// What is kept of a committed batch: its figures, not its rows (memory stays flat).
     struct Committed {
-        var recordsIn = 0
-        var written = 0
-        var superseded = 0
-        var rejected = 0
-        var warnings = 0
+        var totals = BatchTotals()
         var rejectCodes: [String] = []
         var receipt = BatchReceipt(batchID: 0, inserted: 0, updated: 0, unchanged: 0)
 
         mutating func add(_ chunk: MappedBatch) {
-            recordsIn += chunk.recordsIn
-            written += chunk.written
-            superseded += chunk.superseded
-            rejected += chunk.rejects.count
-            warnings += chunk.warnings.count
+            totals.add(chunk)
             rejectCodes += chunk.rejects.map(\.primary.code)
         }
     }

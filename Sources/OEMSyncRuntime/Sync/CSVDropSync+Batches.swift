@@ -26,7 +26,8 @@ extension CSVDropSync {
                 "batch committed",
                 metadata: [
                     LogKey.batch: .stringConvertible(summary.receipt.batchID), LogKey.file: .string(context.source),
-                    LogKey.records: .stringConvertible(summary.recordsIn), LogKey.rejected: .stringConvertible(summary.rejected),
+                    LogKey.records: .stringConvertible(summary.totals.recordsIn),
+                    LogKey.rejected: .stringConvertible(summary.totals.rejected),
                 ])
         }
         let batchRows = feed.source.batchRows

@@ -166,11 +166,11 @@ extension FileReport {
     /// Adds a committed batch's figures; reject reasons stay sorted, most frequent first.
     mutating func add(_ c: BatchWriter.Committed) {
         batches += 1
-        recordsIn += c.recordsIn
-        written += c.written
-        superseded += c.superseded
-        rejected += c.rejected
-        warnings += c.warnings
+        recordsIn += c.totals.recordsIn
+        written += c.totals.written
+        superseded += c.totals.superseded
+        rejected += c.totals.rejected
+        warnings += c.totals.warnings
         inserted += c.receipt.inserted
         updated += c.receipt.updated
         unchanged += c.receipt.unchanged
