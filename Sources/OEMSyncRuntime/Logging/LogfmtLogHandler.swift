@@ -28,7 +28,7 @@ public struct LogfmtLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var line = "ts=\(Timestamp.iso(Date())) level=\(event.level) msg=\(Self.quote(event.message.description))"
+        var line = "ts=\(LogTime.iso(Date())) level=\(event.level) msg=\(Self.quote(event.message.description))"
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for key in merged.keys.sorted() {
             line += " \(key)=\(Self.quote(merged[key]!.description))"
@@ -43,7 +43,7 @@ public struct LogfmtLogHandler: LogHandler {
     }
 }
 
-enum Timestamp {
+enum LogTime {
     static func iso(_ date: Date) -> String {
         let f = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
         return date.formatted(f)
