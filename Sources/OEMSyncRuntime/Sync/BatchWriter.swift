@@ -8,7 +8,8 @@ import OEMSyncSinks
 /// The producer calls ``begin(_:)``, then ``submit(_:)`` for each mapped chunk, then ``end(_:)``.
 /// The writer opens the batch's transaction at `begin` and pulls chunks into it as they arrive; a
 /// batch (one transaction, one ledger entry, one checkpoint) can therefore hold many chunks while at
-/// most `capacity` chunks wait in memory. Batches commit strictly in order; after a failure nothing
+/// most `capacity` chunks (default two: enough to keep the database busy, measured by `make bench`)
+/// wait in memory. Batches commit strictly in order; after a failure nothing
 /// more is committed, and `submit` returns false so the producer stops.
 final class BatchWriter: @unchecked Sendable {
     enum Job {
@@ -42,7 +43,7 @@ final class BatchWriter: @unchecked Sendable {
     private var committed: [Committed] = []
 
     init(
-        database: any DealerDatabase, table: TargetTable, capacity: Int = 1,
+        database: any DealerDatabase, table: TargetTable, capacity: Int = 2,
         onCommit: @escaping @Sendable (BatchContext, Committed) -> Void
     ) {
         self.database = database
