@@ -18,6 +18,9 @@ public protocol DealerDatabase: AnyObject, Sendable {
     func catalog() throws(SinkError) -> SchemaCatalog
     /// The stored position of a feed, or nil if it never committed a batch.
     func checkpoint(feed: String) throws(SinkError) -> String?
+    /// Requests the batches of these credentials cost since `since` (the start of the quota day):
+    /// what earlier runs already spent of a daily quota.
+    func requestsUsed(credentials: String, since: Timestamp) throws(SinkError) -> Int
 
     /// Writes one batch in ONE transaction: the rows of every chunk (upsert by natural key,
     /// unchanged rows left untouched), their rejects and warnings, the batch's ledger entry and the
@@ -57,14 +60,51 @@ public protocol BatchChunks: AnyObject {
     var end: BatchEnd? { get }
 }
 
-/// Where a batch ends: the position reached and the checkpoint to store.
+/// Where a batch ends: the position reached, the checkpoint to store, and what the source has to
+/// say about it.
 public struct BatchEnd: Sendable, Hashable {
     public var positionEnd: String
-    public var checkpointAfter: String
+    /// The checkpoint after the batch; nil leaves the stored one as it is (a failed page that the
+    /// next run must ask for again).
+    public var checkpointAfter: String?
+    /// HTTP requests the batch cost, retries included (0 for files).
+    public var requests: Int
+    /// Records the source dropped before mapping because it had delivered them already.
+    public var duplicates: Int
+    /// What happened on the way (retries, waits), for people.
+    public var notes: String?
+    /// Set when the batch could not be read at all: the ledger entry is `failed`.
+    public var failure: BatchFailure?
 
-    public init(positionEnd: String, checkpointAfter: String) {
+    public init(
+        positionEnd: String, checkpointAfter: String?, requests: Int = 0, duplicates: Int = 0, notes: String? = nil,
+        failure: BatchFailure? = nil
+    ) {
         self.positionEnd = positionEnd
         self.checkpointAfter = checkpointAfter
+        self.requests = requests
+        self.duplicates = duplicates
+        self.notes = notes
+        self.failure = failure
+    }
+}
+
+/// Why a batch failed, and what was received, kept in `oemsync_payloads` for replay.
+public struct BatchFailure: Sendable, Hashable {
+    public var message: String
+    /// The request, without credentials (`GET https://oem/api/orders?page=3`).
+    public var request: String
+    /// The HTTP status and body of the last response, when one came.
+    public var status: Int?
+    public var contentType: String?
+    public var body: [UInt8]?
+
+    public init(message: String, request: String, status: Int? = nil, contentType: String? = nil, body: [UInt8]? = nil) {
+        self.message = message
+        self.request = request
+        self.status = status
+        self.contentType = contentType
+        self.body = body
     }
 }
 
@@ -103,6 +143,9 @@ public struct BatchTotals: Sendable, Hashable {
 
     /// `ok` without rejects, `partial` with some.
     public var status: String { rejected == 0 ? "ok" : "partial" }
+
+    /// The ledger status of a batch that ended with `end`.
+    public func status(_ end: BatchEnd) -> String { end.failure != nil ? "failed" : status }
 }
 
 /// Everything about a batch besides its rows: where it came from and what produced it.
@@ -119,10 +162,14 @@ public struct BatchContext: Sendable {
     public var mappingVersion: String
     public var dictionaryVersion: String
     public var startedAt: Timestamp
+    /// The OEM credentials the batch was fetched with (REST, SOAP): its requests count against their quota.
+    public var credentials: String?
+    /// The OEM's own id of the message (a STAR BODID), when the payload has one.
+    public var messageID: String?
 
     public init(
         feed: String, source: String, sourceRef: String, positionStart: String, checkpointBefore: String?, mapping: String,
-        mappingVersion: String, dictionaryVersion: String, startedAt: Timestamp
+        mappingVersion: String, dictionaryVersion: String, startedAt: Timestamp, credentials: String? = nil, messageID: String? = nil
     ) {
         self.feed = feed
         self.source = source
@@ -133,6 +180,8 @@ public struct BatchContext: Sendable {
         self.mappingVersion = mappingVersion
         self.dictionaryVersion = dictionaryVersion
         self.startedAt = startedAt
+        self.credentials = credentials
+        self.messageID = messageID
     }
 }
 

@@ -28,6 +28,9 @@ struct FailureModeTests {
         func pendingMigrations() throws(SinkError) -> [String] { try inner.pendingMigrations() }
         func catalog() throws(SinkError) -> SchemaCatalog { try inner.catalog() }
         func checkpoint(feed: String) throws(SinkError) -> String? { try inner.checkpoint(feed: feed) }
+        func requestsUsed(credentials: String, since: Timestamp) throws(SinkError) -> Int {
+            try inner.requestsUsed(credentials: credentials, since: since)
+        }
         func prepare(_ batch: inout MappedBatch) { inner.prepare(&batch) }
         func commit(_ chunks: any BatchChunks, to table: TargetTable, context: BatchContext) throws(SinkError) -> BatchReceipt {
             let n = commits.withLock { $0 += 1; return $0 }
@@ -67,7 +70,7 @@ struct FailureModeTests {
         try ws.dropText("stock", "stock.csv", Self.stockCSV(rows: 50))
         let (feed, plan) = try plan(ws)
         let failing = FailingDatabase(ws.db.database, failAt: 4)
-        let first = CSVDropSync(feed: feed, plan: plan, database: failing, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })).run()
+        let first = CSVDropSync(feed: feed, source: feed.source.csvDrop!, plan: plan, database: failing, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })).run()
         #expect(first.error?.code == .database)
         #expect(first.files.first?.batches == 3)
         #expect(try ws.db.count("stock") == 21)
@@ -75,7 +78,7 @@ struct FailureModeTests {
         let checkpoint = try #require(try ws.db.database.checkpoint(feed: "stock").flatMap(CSVDropCheckpoint.parse))
         #expect(checkpoint.line == 23)
 
-        let second = CSVDropSync(feed: feed, plan: plan, database: ws.db.database, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })).run()
+        let second = CSVDropSync(feed: feed, source: feed.source.csvDrop!, plan: plan, database: ws.db.database, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })).run()
         #expect(second.error == nil)
         let file = try #require(second.files.first)
         #expect(file.resumedFrom == "line 23 (byte \(checkpoint.offset))")

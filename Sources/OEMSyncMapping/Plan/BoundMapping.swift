@@ -9,6 +9,8 @@ public struct BoundMapping: Sendable {
     let inputs: [BoundInput]
     /// The number of fields every record must have: the header's width, when there is a header.
     public let expectedFieldCount: Int?
+    /// For a JSON source: the paths records are read into, field `i` from `fields[i]`.
+    public let paths: [(path: JSONPath, join: String)]
 
     enum BoundInput: Sendable {
         case index(Int)
@@ -20,9 +22,33 @@ public struct BoundMapping: Sendable {
         public var description: String
     }
 
+    /// Binds a JSON mapping: every distinct path the columns read becomes one field.
+    public init(json plan: MappingPlan) {
+        self.plan = plan
+        var paths: [(path: JSONPath, join: String)] = []
+        func index(_ ref: FieldReference) -> Int {
+            guard case .path(let p, let join) = ref else { return -1 }
+            if let i = paths.firstIndex(where: { $0.path == p && $0.join == join }) { return i }
+            paths.append((p, join))
+            return paths.count - 1
+        }
+        var inputs: [BoundInput] = []
+        for column in plan.columns {
+            switch column.input {
+            case .field(let ref): inputs.append(.index(index(ref)))
+            case .concat(let refs, let sep): inputs.append(.concat(refs.map(index), sep))
+            case .constant(let c): inputs.append(.constant(c))
+            }
+        }
+        self.inputs = inputs
+        self.paths = paths
+        self.expectedFieldCount = nil
+    }
+
     /// - Parameter header: the first row of the file (nil for a source without a header row).
     public init(plan: MappingPlan, header: [String]?) throws(BindingError) {
         self.plan = plan
+        self.paths = []
         var positions: [String: Int] = [:]
         var duplicates: Set<String> = []
         for (i, name) in (header ?? []).enumerated() {
@@ -36,6 +62,9 @@ public struct BoundMapping: Sendable {
             case .index(let i):
                 if let header, i >= header.count { missing.append("column \(i + 1) (the header has \(header.count))") }
                 return i
+            case .path(let p, _):
+                missing.append("JSON path '\(p.text)' (a JSON mapping cannot read a CSV file)")
+                return -1
             case .header(let name):
                 if duplicates.contains(name) { ambiguous.append(name) }
                 guard let i = positions[name] else {

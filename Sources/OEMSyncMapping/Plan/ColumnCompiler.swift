@@ -9,6 +9,8 @@ struct ColumnCompiler {
     let dictionary: DataDictionary
     let mappingZone: ZoneConverter?
     let headerless: Bool
+    /// For a JSON source, the number of `[*]` in its records path (how far `^` may reach); nil for CSV.
+    let json: Int?
     /// Key columns are always required: a record without its key cannot be written.
     let isKey: Bool
 
@@ -51,7 +53,9 @@ struct ColumnCompiler {
         } else {
             let e = inputs[0]
             switch e.key {
-            case "source": input = fieldReference(e.value, reader: &reader).map { .field($0) }
+            case "source":
+                let separator = entry("join").flatMap { reader.string($0.value, what: "join") } ?? ","
+                input = fieldReference(e.value, join: separator, reader: &reader).map { .field($0) }
             case "sources":
                 if let items = reader.sequence(e.value, what: "sources") {
                     let refs = items.compactMap { fieldReference($0, reader: &reader) }
@@ -65,8 +69,10 @@ struct ColumnCompiler {
                 }
             }
         }
-        if let j = entry("join"), entry("sources") == nil {
-            reader.error("104", "join only applies to sources", at: j.keyNode)
+        var joinsValues = false  // a JSON path with [*]: join separates its values
+        if case .field(.path(let p, _))? = input { joinsValues = p.hasWildcard }
+        if let j = entry("join"), entry("sources") == nil, !joinsValues {
+            reader.error("104", "join only applies to sources, or to a JSON source path with [*]", at: j.keyNode)
         }
 
         // Type, taken from the dictionary when the mapping does not say.
@@ -170,7 +176,23 @@ struct ColumnCompiler {
         return nil
     }
 
-    private func fieldReference(_ node: Node, reader: inout YAMLReader) -> FieldReference? {
+    private func fieldReference(_ node: Node, join: String = ",", reader: inout YAMLReader) -> FieldReference? {
+        if let depth = json {
+            guard let text = reader.nonEmptyString(node, what: "a JSON path") else { return nil }
+            do {
+                let path = try JSONPath(parsing: text)
+                if case .parent(let levels) = path.anchor, levels >= depth {
+                    reader.error(
+                        "210", "'\(text)' reaches \(levels) level\(levels == 1 ? "" : "s") up, but the records path has \(max(0, depth - 1)) enclosing record\(depth == 2 ? "" : "s")",
+                        at: node, help: "'^' is the record of the previous [*] in records:, e.g. records: $.orders[*].lines[*] with ^.orderNo")
+                    return nil
+                }
+                return .path(path, join: join)
+            } catch {
+                reader.error("210", "invalid JSON path '\(text)': \(error)", at: node, help: MappingCompiler.pathHelp)
+                return nil
+            }
+        }
         if YAMLReader.isPlainInt(node) {
             guard let i = reader.int(node, what: "a column number", range: 1...100_000) else { return nil }
             return .index(i - 1)

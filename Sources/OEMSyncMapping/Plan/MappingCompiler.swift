@@ -25,7 +25,8 @@ public struct MappingCompiler {
     static let topKeys = [
         "oemsync_mapping", "name", "version", "description", "source", "target", "timezone", "columns",
     ]
-    static let sourceKeys = ["format", "header", "delimiter", "encoding"]
+    static let sourceKeys = ["format", "header", "delimiter", "encoding", "records"]
+    static let csvSourceKeys: Set<String> = ["header", "delimiter", "encoding"]
     static let targetKeys = ["table", "key"]
 
     public func compile(path: String, displayPath: String? = nil, reference: SourceLocation? = nil)
@@ -108,7 +109,8 @@ public struct MappingCompiler {
                 }
                 var compiler = ColumnCompiler(
                     name: column.key, keyNode: column.keyNode, dictionary: dictionary, mappingZone: zone,
-                    headerless: !source.header, isKey: key.contains { $0.0 == column.key })
+                    headerless: !source.header, json: source.format == .json ? source.recordsDepth : nil,
+                    isKey: key.contains { $0.0 == column.key })
                 if let plan = compiler.compile(column.value, reader: &reader) {
                     columns.append(plan)
                     columnNodes[column.key] = column.keyNode
@@ -153,10 +155,10 @@ public struct MappingCompiler {
                 if let f = reader.string(k.value, what: "source format") {
                     if let format = SourceSpec.Format(rawValue: f) {
                         spec.format = format
-                    } else if f == "json" || f == "xml" {
-                        reader.error("104", "source format '\(f)' is not available in this version of oemsync", at: k.value, notes: ["available: csv"])
+                    } else if f == "xml" {
+                        reader.error("104", "source format 'xml' is not available in this version of oemsync", at: k.value, notes: ["available: csv, json"])
                     } else {
-                        reader.error("104", "invalid source format '\(f)'", at: k.value, notes: ["expected one of: csv"])
+                        reader.error("104", "invalid source format '\(f)'", at: k.value, notes: ["expected one of: csv, json"])
                     }
                 }
             case "header": spec.header = reader.bool(k.value, what: "header") ?? true
@@ -180,11 +182,38 @@ public struct MappingCompiler {
                         reader.error("104", "invalid encoding '\(e)'", at: k.value, notes: ["expected one of: auto, utf-8, gb18030 (gbk)"])
                     }
                 }
+            case "records":
+                if let text = reader.nonEmptyString(k.value, what: "records") {
+                    do {
+                        var path = try JSONPath(parsing: text)
+                        if case .parent = path.anchor {
+                            reader.error("210", "the records path starts at the document ('$'), not at an enclosing record ('^')", at: k.value)
+                        }
+                        path.anchor = .root
+                        spec.records = path
+                    } catch {
+                        reader.error("210", "invalid JSON path '\(text)': \(error)", at: k.value, help: Self.pathHelp)
+                    }
+                }
             default: break
             }
         }
+        // Options of the other format are mistakes, not silently ignored settings.
+        for k in keys {
+            if spec.format == .json, Self.csvSourceKeys.contains(k.key) {
+                reader.error("104", "\(k.key) applies to format: csv only (JSON is always UTF-8, with named fields)", at: k.keyNode)
+            }
+            if spec.format == .csv, k.key == "records" {
+                reader.error("104", "records applies to format: json only", at: k.keyNode)
+            }
+        }
+        if spec.format == .json, spec.records == nil, !keys.contains(where: { $0.key == "records" }) {
+            reader.error("102", "a json source needs records: the JSON path of the records, e.g. records: $.data.list[*]", at: node)
+        }
         return spec
     }
+
+    public static let pathHelp = "paths look like $.data.list[*], customer.mobile, options[0].code, ['车架号'] or ^.orderNo"
 
     func readZone(_ node: Node, reader: inout YAMLReader) -> ZoneConverter? {
         guard let id = reader.nonEmptyString(node, what: "timezone") else { return nil }

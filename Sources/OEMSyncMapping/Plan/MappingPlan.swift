@@ -31,20 +31,31 @@ public struct MappingPlan: Sendable {
 public struct SourceSpec: Sendable, Hashable {
     public enum Format: String, Sendable, CaseIterable {
         case csv
+        /// JSON payloads (REST responses, JSON files): records at a path, fields by path.
+        case json
     }
 
     public var format: Format
-    /// Whether the first row names the columns (then `source:` names a header), default true.
+    /// CSV: whether the first row names the columns (then `source:` names a header), default true.
     public var header: Bool
     public var delimiter: UInt8
     public var encoding: TextEncoding
+    /// JSON: where the records are in each payload (`$.data.list[*]`).
+    public var records: JSONPath?
 
-    public init(format: Format = .csv, header: Bool = true, delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .auto) {
+    public init(
+        format: Format = .csv, header: Bool = true, delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .auto,
+        records: JSONPath? = nil
+    ) {
         self.format = format
         self.header = header
         self.delimiter = delimiter
         self.encoding = encoding
+        self.records = records
     }
+
+    /// How many `[*]` the records path has: a field path may reach up (`^`) one fewer levels.
+    public var recordsDepth: Int { records?.segments.filter { $0 == .wildcard }.count ?? 0 }
 }
 
 /// One target column: where its value comes from and everything done to it. A class, so that the
@@ -128,11 +139,15 @@ public enum FieldReference: Sendable, Hashable, CustomStringConvertible {
     case header(String)
     /// A 0-based column index (written 1-based in mapping files).
     case index(Int)
+    /// A JSON path, relative to the record, the document root (`$`) or an enclosing record (`^`);
+    /// the values of a `[*]` path are joined by `join`.
+    case path(JSONPath, join: String)
 
     public var description: String {
         switch self {
         case .header(let h): return "'\(h)'"
         case .index(let i): return "column \(i + 1)"
+        case .path(let p, _): return "'\(p.text)'"
         }
     }
 }

@@ -76,6 +76,8 @@ enum MapReport {
 enum Plural {
     /// `1 warning`, `2 warnings`.
     static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+    /// `1 retry`, `2 retries`: nouns whose plural is not `+s`.
+    static func count(_ n: Int, _ noun: String, _ plural: String) -> String { "\(n) \(n == 1 ? noun : plural)" }
 }
 
 /// Plain-text tables with columns padded to their widest cell (CJK counted as two cells).

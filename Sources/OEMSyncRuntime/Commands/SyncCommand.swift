@@ -24,7 +24,8 @@ public enum SyncCommand {
         }
     }
 
-    public static func run(_ options: Options, logger: Logger, console: Console) -> Int32 {
+    /// - Parameter services: what REST feeds share (tests pass one with their own clock); nil: the real ones.
+    public static func run(_ options: Options, logger: Logger, console: Console, services: SourceServices? = nil) -> Int32 {
         let loaded = ConfigurationLoader().load(path: options.configPath)
         let renderer = DiagnosticRenderer(sources: loaded.redactedText.map { [options.configPath: $0] } ?? [:])
         if !loaded.diagnostics.isEmpty { console.err(renderer.render(loaded.diagnostics)) }
@@ -63,10 +64,16 @@ public enum SyncCommand {
         if !problems.isEmpty { console.err(load.renderer.render(problems)) }
         guard let project = load.project else { return ExitStatus.config }
 
+        let services = services ?? SourceServices(credentials: configuration.credentials)
         var reports: [FeedReport] = []
         for feed in selected {
             guard let plan = project.plans[feed.name] else { continue }
-            reports.append(CSVDropSync(feed: feed, plan: plan, database: database, logger: logger).run())
+            switch feed.source {
+            case .csvDrop(let drop):
+                reports.append(CSVDropSync(feed: feed, source: drop, plan: plan, database: database, logger: logger).run())
+            case .rest(let rest):
+                reports.append(RESTSync(feed: feed, settings: rest, plan: plan, database: database, services: services, logger: logger).run())
+            }
         }
         if options.json {
             console.out(SyncReportFormat.json(reports, database: configuration.database))

@@ -7,15 +7,22 @@ enum SyncReportFormat {
         var rows: [[String]] = []
         for r in reports {
             if r.files.isEmpty {
-                rows.append([r.feed, r.error == nil ? "(no new files)" : "-", "0", "0", "0", r.error == nil ? "idle" : "failed", ""])
+                rows.append([r.feed, r.error == nil ? "(no new files)" : "-", "0", "0", "0", r.error == nil ? "idle" : "failed", r.error?.message ?? ""])
             }
             for f in r.files {
                 var note = ""
                 switch f.outcome {
                 case .quarantined(_, let reason): note = reason
                 case .failed(let message): note = message
-                case .archived:
+                case .parked(let reason): note = reason
+                case .archived, .completed:
                     var parts: [String] = []
+                    if f.requests > 0 {
+                        var fetched = "\(Plural.count(f.batches, "page")), \(Plural.count(f.requests, "request"))"
+                        if f.retries > 0 { fetched += " (\(Plural.count(f.retries, "retry", "retries")))" }
+                        parts.append(fetched)
+                    }
+                    if f.failedBatches > 0 { parts.append("\(Plural.count(f.failedBatches, "failed page")) skipped, kept for replay") }
                     if f.resumedFrom != nil { parts.append("resumed at \(f.resumedFrom!)") }
                     if f.inserted + f.updated + f.unchanged > 0 {
                         parts.append("\(f.inserted) new, \(f.updated) updated, \(f.unchanged) unchanged")
@@ -26,12 +33,13 @@ enum SyncReportFormat {
                         parts.append(reasons)
                     }
                     if f.warnings > 0 { parts.append(Plural.count(f.warnings, "warning")) }
+                    if f.duplicates > 0 { parts.append("\(f.duplicates) already delivered") }
                     note = parts.joined(separator: "; ")
                 }
                 rows.append([r.feed, f.name, String(f.recordsIn), String(f.written), String(f.rejected), f.status, note])
             }
         }
-        var out = TextTable.render(header: ["feed", "file", "records", "written", "rejected", "status", "notes"], rows: rows)
+        var out = TextTable.render(header: ["feed", "source", "records", "written", "rejected", "status", "notes"], rows: rows)
         let kind: String
         switch database.kind {
         case .sqlite: kind = "sqlite"
@@ -54,12 +62,14 @@ enum SyncReportFormat {
                 switch file.outcome {
                 case .archived(let p): path = p
                 case .quarantined(let p, let why): path = p; reason = why
-                case .failed(let m): reason = m
+                case .failed(let m), .parked(let m): reason = m
+                case .completed: break
                 }
                 var s = "{\"file\":\(str(file.name)),\"claimed_as\":\(str(file.claimedName)),\"status\":\(str(file.status))"
                 s += ",\"path\":\(str(path)),\"reason\":\(str(reason)),\"resumed_from\":\(str(file.resumedFrom)),\"batches\":\(file.batches)"
                 s += ",\"records_in\":\(file.recordsIn),\"written\":\(file.written),\"inserted\":\(file.inserted),\"updated\":\(file.updated)"
                 s += ",\"unchanged\":\(file.unchanged),\"superseded\":\(file.superseded),\"rejected\":\(file.rejected),\"warnings\":\(file.warnings)"
+                s += ",\"requests\":\(file.requests),\"retries\":\(file.retries),\"duplicates\":\(file.duplicates),\"failed_batches\":\(file.failedBatches)"
                 s += ",\"reject_reasons\":{" + file.rejectReasons.map { "\(str($0.code)):\($0.count)" }.joined(separator: ",") + "}}"
                 return s
             }.joined(separator: ",")

@@ -28,6 +28,8 @@ public struct Configuration: Sendable {
     public var dictionaryDisplay: String?
     /// Feeds in the order the file lists them.
     public var feeds: [FeedSettings]
+    /// OEM credentials by name, shared by the feeds that name them.
+    public var credentials: [String: CredentialSettings] = [:]
 
     public func feed(named name: String) -> FeedSettings? { feeds.first { $0.name == name } }
 }
@@ -90,9 +92,35 @@ public struct FeedSettings: Sendable {
     /// The mapping file (absolute) and as the config wrote it.
     public var mappingPath: String
     public var mappingDisplay: String
-    public var source: CSVDropSettings
+    public var source: SourceSettings
     /// Where the feed is defined in the config, for messages.
     public var location: SourceLocation
+    /// Where its `mapping:` is, for a mapping that does not fit the source.
+    public var mappingLocation: SourceLocation?
+}
+
+/// Where a feed's records come from.
+public enum SourceSettings: Sendable {
+    case csvDrop(CSVDropSettings)
+    case rest(RESTFeedSettings)
+
+    public var csvDrop: CSVDropSettings? {
+        if case .csvDrop(let s) = self { return s }
+        return nil
+    }
+
+    public var rest: RESTFeedSettings? {
+        if case .rest(let s) = self { return s }
+        return nil
+    }
+
+    /// `csv-drop`, `rest`: as the config names it.
+    public var kind: String {
+        switch self {
+        case .csvDrop: return "csv-drop"
+        case .rest: return "rest"
+        }
+    }
 }
 
 /// A CSV drop directory and how files in it are taken and read.

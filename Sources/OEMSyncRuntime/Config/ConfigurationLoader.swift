@@ -11,10 +11,11 @@ import Yams
 public struct ConfigurationLoader {
     public init() {}
 
-    static let topKeys = ["oemsync", "database", "dictionary", "feeds"]
+    static let topKeys = ["oemsync", "database", "dictionary", "credentials", "feeds"]
     static let databaseKeys = ["url", "password_file", "password_env", "schema"]
     static let feedKeys = ["mapping", "source"]
-    static let sourceKeys = ["kind", "directory", "pattern", "ready", "marker_suffix", "stable_seconds", "batch_rows", "max_record_bytes"]
+    static let csvDropKeys = ["kind", "directory", "pattern", "ready", "marker_suffix", "stable_seconds", "batch_rows", "max_record_bytes"]
+    static let sourceKinds = ["csv-drop", "rest"]
 
     public struct Result {
         public var configuration: Configuration?
@@ -61,6 +62,8 @@ public struct ConfigurationLoader {
         var database: DatabaseSettings?
         var dictionary: (String, String)?
         var feeds: [FeedSettings] = []
+        var credentials: [String: CredentialSettings] = [:]
+        var feedsNode: Node?
         for entry in entries {
             switch entry.key {
             case "oemsync":
@@ -70,15 +73,20 @@ public struct ConfigurationLoader {
             case "database": database = readDatabase(entry.value, reader: &reader, resolve: resolve)
             case "dictionary":
                 if let d = reader.nonEmptyString(entry.value, what: "dictionary") { dictionary = (resolve(d), DisplayPath.of(resolve(d))) }
-            case "feeds": feeds = readFeeds(entry.value, reader: &reader, resolve: resolve)
+            case "feeds":
+                feeds = readFeeds(entry.value, reader: &reader, resolve: resolve)
+                feedsNode = entry.value
+            case "credentials": credentials = readCredentials(entry.value, reader: &reader, resolve: resolve)
             default: break
             }
         }
+        checkCredentialNames(feeds, credentials, feedsNode: feedsNode, reader: &reader)
         guard !reader.diagnostics.hasErrors, let database else {
             return Result(configuration: nil, diagnostics: reader.diagnostics)
         }
-        let config = Configuration(
+        var config = Configuration(
             file: document.path, database: database, dictionaryPath: dictionary?.0, dictionaryDisplay: dictionary?.1, feeds: feeds)
+        config.credentials = credentials
         return Result(configuration: config, diagnostics: reader.diagnostics)
     }
 
@@ -155,34 +163,82 @@ public struct ConfigurationLoader {
             }
             guard let keys = reader.entries(feed.value, what: what, allowed: Self.feedKeys) else { continue }
             reader.require(["mapping", "source"], in: keys, of: feed.value, what: what)
-            var mapping: (String, String)?
-            var source: CSVDropSettings?
+            var mapping: (String, String, SourceLocation)?
+            var source: SourceSettings?
             for k in keys {
-                if k.key == "mapping", let m = reader.nonEmptyString(k.value, what: "mapping") { mapping = (resolve(m), DisplayPath.of(resolve(m))) }
+                if k.key == "mapping", let m = reader.nonEmptyString(k.value, what: "mapping") {
+                    mapping = (resolve(m), DisplayPath.of(resolve(m)), reader.location(k.value))
+                }
                 if k.key == "source" { source = readSource(k.value, feed: feed.key, reader: &reader, resolve: resolve) }
             }
             if let mapping, let source {
                 feeds.append(
                     FeedSettings(
                         name: feed.key, mappingPath: mapping.0, mappingDisplay: mapping.1, source: source,
-                        location: reader.location(feed.keyNode)))
+                        location: reader.location(feed.keyNode), mappingLocation: mapping.2))
             }
         }
         return feeds
     }
 
-    private func readSource(_ node: Node, feed: String, reader: inout YAMLReader, resolve: (String) -> String) -> CSVDropSettings? {
-        guard let keys = reader.entries(node, what: "the source of feed '\(feed)'", allowed: Self.sourceKeys) else { return nil }
-        reader.require(["kind", "directory"], in: keys, of: node, what: "the source of feed '\(feed)'")
-        func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
-        if let k = value("kind"), let kind = reader.string(k.value, what: "source kind"), kind != "csv-drop" {
-            if kind == "rest" || kind == "soap" {
-                reader.error("104", "source kind '\(kind)' is not available in this version of oemsync", at: k.value, notes: ["available: csv-drop"])
-            } else {
-                reader.error("104", "invalid source kind '\(kind)'", at: k.value, notes: ["expected one of: csv-drop"])
-            }
+    /// Every REST feed's `credentials:` names an entry of the `credentials:` section.
+    private func checkCredentialNames(
+        _ feeds: [FeedSettings], _ credentials: [String: CredentialSettings], feedsNode: Node?, reader: inout YAMLReader
+    ) {
+        for feed in feeds {
+            guard let rest = feed.source.rest, credentials[rest.credentials] == nil else { continue }
+            let help = Suggestion.closest(to: rest.credentials, in: credentials.keys).map { "did you mean '\($0)'?" }
+            let known = credentials.keys.sorted()
+            reader.add(
+                .error(
+                    "C110", "feed '\(feed.name)' names credentials '\(rest.credentials)', which the config does not define",
+                    at: feed.location, notes: [known.isEmpty ? "the config has no credentials: section" : "credentials: \(known.joined(separator: ", "))"],
+                    help: help))
+        }
+    }
+
+    private func readSource(_ node: Node, feed: String, reader: inout YAMLReader, resolve: (String) -> String) -> SourceSettings? {
+        let what = "the source of feed '\(feed)'"
+        guard case .mapping(let m) = node else {
+            _ = reader.entries(node, what: what)
             return nil
         }
+        // The kind decides which keys are allowed, so it is read first.
+        var kind = "csv-drop"
+        var kindNode: Node?
+        for (k, v) in m {
+            if case .scalar(let s) = k, s.string == "kind" { kindNode = v }
+        }
+        if let kindNode, let k = reader.string(kindNode, what: "source kind") {
+            guard Self.sourceKinds.contains(k) else {
+                if k == "soap" {
+                    reader.error("104", "source kind 'soap' is not available in this version of oemsync", at: kindNode, notes: ["available: csv-drop, rest"])
+                } else {
+                    let help = Suggestion.closest(to: k, in: Self.sourceKinds).map { "did you mean '\($0)'?" }
+                    reader.error("104", "invalid source kind '\(k)'", at: kindNode, notes: ["expected one of: csv-drop, rest"], help: help)
+                }
+                return nil
+            }
+            kind = k
+        } else if kindNode == nil {
+            reader.error("102", "missing required key 'kind' in \(what)", at: node, notes: ["kinds: csv-drop, rest"])
+            return nil
+        } else {
+            return nil
+        }
+        if kind == "rest" {
+            guard let keys = reader.entries(node, what: "the rest source of feed '\(feed)'", allowed: Self.restKeys) else { return nil }
+            return readREST(keys, node: node, feed: feed, reader: &reader, resolve: resolve).map { .rest($0) }
+        }
+        guard let keys = reader.entries(node, what: what, allowed: Self.csvDropKeys) else { return nil }
+        return readCSVDrop(keys, node: node, feed: feed, reader: &reader, resolve: resolve).map { .csvDrop($0) }
+    }
+
+    private func readCSVDrop(
+        _ keys: [YAMLReader.Entry], node: Node, feed: String, reader: inout YAMLReader, resolve: (String) -> String
+    ) -> CSVDropSettings? {
+        reader.require(["directory"], in: keys, of: node, what: "the source of feed '\(feed)'")
+        func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
         guard let dirEntry = value("directory"), let directory = reader.nonEmptyString(dirEntry.value, what: "directory") else { return nil }
         var settings = CSVDropSettings(directory: resolve(directory), pattern: "*.csv", readiness: .rename, batchRows: 50000, maxRecordBytes: 8 << 20)
         if let p = value("pattern"), let pattern = reader.nonEmptyString(p.value, what: "pattern") { settings.pattern = pattern }

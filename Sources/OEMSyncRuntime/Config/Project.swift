@@ -59,6 +59,16 @@ extension Project {
             compiled[feed.mappingPath] = plan
             if let plan { plans[feed.name] = plan }
         }
+        // A feed's mapping must read what its source delivers.
+        for feed in configuration.feeds {
+            guard let plan = plans[feed.name] else { continue }
+            let wanted: SourceSpec.Format = feed.source.rest != nil ? .json : .csv
+            guard plan.source.format != wanted else { continue }
+            diagnostics.append(
+                .error(
+                    "C112", "feed '\(feed.name)' is a \(feed.source.kind) source, but mapping '\(feed.mappingDisplay)' reads \(plan.source.format.rawValue)",
+                    at: feed.mappingLocation ?? feed.location, help: "a \(feed.source.kind) feed needs a mapping with source: {format: \(wanted.rawValue)}"))
+        }
         let ok = !diagnostics.hasErrors
         let project = ok ? Project(configuration: configuration, dictionary: dictionary, plans: plans) : nil
         return ProjectLoad(project: project, diagnostics: diagnostics, sources: sources, mappingCount: compiled.count)

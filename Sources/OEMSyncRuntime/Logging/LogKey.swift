@@ -11,4 +11,5 @@ public enum LogKey {
     public static let reason = "oemsync.reason"
     public static let error = "oemsync.error"
     public static let database = "oemsync.database"
+    public static let requests = "oemsync.requests"
 }

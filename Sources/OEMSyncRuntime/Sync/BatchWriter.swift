@@ -24,6 +24,8 @@ final class BatchWriter: @unchecked Sendable {
         var totals = BatchTotals()
         var rejectCodes: [String] = []
         var receipt = BatchReceipt(batchID: 0, inserted: 0, updated: 0, unchanged: 0)
+        /// How the batch ended: its requests, duplicates, failure.
+        var end: BatchEnd?
 
         mutating func add(_ chunk: MappedBatch) {
             totals.add(chunk)
@@ -117,6 +119,7 @@ final class BatchWriter: @unchecked Sendable {
                 let receipt = try database.commit(chunks, to: table, context: context)
                 var summary = chunks.summary
                 summary.receipt = receipt
+                summary.end = chunks.end
                 onCommit(context, summary)
                 condition.lock()
                 committed.append(summary)

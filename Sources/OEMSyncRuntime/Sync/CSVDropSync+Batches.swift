@@ -30,7 +30,7 @@ extension CSVDropSync {
                     LogKey.rejected: .stringConvertible(summary.totals.rejected),
                 ])
         }
-        let batchRows = feed.source.batchRows
+        let batchRows = source.batchRows
         let chunkRows = min(batchRows, Self.chunkRows)
         var checkpoint = stored
         var batches = 0

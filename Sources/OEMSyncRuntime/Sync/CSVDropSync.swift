@@ -18,12 +18,15 @@ public struct CSVDropSync: Sendable {
     static let chunkRows = 5000
 
     public var feed: FeedSettings
+    public var source: CSVDropSettings
     public var plan: MappingPlan
     public var database: any DealerDatabase
     public var logger: Logger
 
-    public init(feed: FeedSettings, plan: MappingPlan, database: any DealerDatabase, logger: Logger) {
+    /// - Parameter source: the feed's drop directory settings (`feed.source` must be a CSV drop).
+    public init(feed: FeedSettings, source: CSVDropSettings, plan: MappingPlan, database: any DealerDatabase, logger: Logger) {
         self.feed = feed
+        self.source = source
         self.plan = plan
         self.database = database
         var logger = logger
@@ -33,7 +36,7 @@ public struct CSVDropSync: Sendable {
 
     public func run() -> FeedReport {
         var report = FeedReport(feed: feed.name)
-        let drop = feed.source.drop
+        let drop = source.drop
         do {
             try drop.prepare()
         } catch {
@@ -102,7 +105,7 @@ public struct CSVDropSync: Sendable {
         let previous = stored.flatMap(CSVDropCheckpoint.parse)
         let format = CSVFormat(
             delimiter: plan.source.delimiter, header: plan.source.header, encoding: plan.source.encoding,
-            maxRecordBytes: feed.source.maxRecordBytes)
+            maxRecordBytes: source.maxRecordBytes)
         let reader: CSVReader
         do {
             reader = try CSVReader(path: file.path, format: format)
@@ -174,6 +177,9 @@ extension FileReport {
         inserted += c.receipt.inserted
         updated += c.receipt.updated
         unchanged += c.receipt.unchanged
+        requests += c.end?.requests ?? 0
+        duplicates += c.end?.duplicates ?? 0
+        if c.end?.failure != nil { failedBatches += 1 }
         for code in c.rejectCodes {
             if let i = rejectReasons.firstIndex(where: { $0.code == code }) {
                 rejectReasons[i].count += 1

@@ -12,18 +12,28 @@ public struct FeedReport: Sendable {
     public var rejected: Int { files.reduce(0) { $0 + $1.rejected } }
     public var quarantined: Int { files.filter { if case .quarantined = $0.outcome { return true } else { return false } }.count }
     /// Whether the run needs attention: a feed error or a quarantined file.
-    public var failed: Bool { error != nil || quarantined > 0 || files.contains { if case .failed = $0.outcome { return true } else { return false } } }
+    public var failed: Bool {
+        error != nil || quarantined > 0 || files.contains { f in
+            if case .failed = f.outcome { return true }
+            return f.failedBatches > 0
+        }
+    }
 }
 
-/// One file of a CSV drop feed.
+/// One file of a CSV drop feed, or one pull of a REST feed.
 public struct FileReport: Sendable {
     public enum Outcome: Sendable, Hashable {
         /// Loaded and moved to `archive/`.
         case archived(path: String)
         /// Not loadable; moved to `quarantine/` with a `.reason` file.
         case quarantined(path: String, reason: String)
-        /// Stopped mid-way (the database went away); left in `processing/` to resume.
+        /// Stopped mid-way (the database went away, the OEM failed); left to resume from the checkpoint.
         case failed(message: String)
+        /// A REST pull that reached the end of the listing.
+        case completed
+        /// A REST pull that stopped early on purpose, checkpointed: the daily quota is spent, the
+        /// OEM asked to come back later, or `max_pages` was reached. Not a failure.
+        case parked(reason: String)
     }
 
     public var name: String
@@ -42,12 +52,19 @@ public struct FileReport: Sendable {
     public var warnings = 0
     /// Reject reason codes with their counts, most frequent first.
     public var rejectReasons: [(code: String, count: Int)] = []
+    /// REST: HTTP requests sent (retries included), failed attempts retried, records dropped as
+    /// already delivered, pages recorded as failed and skipped (`on_failure: continue`).
+    public var requests = 0
+    public var retries = 0
+    public var duplicates = 0
+    public var failedBatches = 0
 
     public var status: String {
         switch outcome {
-        case .archived: return rejected > 0 ? "partial" : "ok"
+        case .archived, .completed: return failedBatches > 0 ? "failed" : rejected > 0 ? "partial" : "ok"
         case .quarantined: return "quarantined"
         case .failed: return "failed"
+        case .parked: return "parked"
         }
     }
 }

@@ -100,6 +100,13 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
         try connection.query("SELECT position FROM oemsync_checkpoints WHERE feed = $1", [feed]).first?[0] ?? nil
     }
 
+    public func requestsUsed(credentials: String, since: Timestamp) throws(SinkError) -> Int {
+        let rows = try connection.query(
+            "SELECT coalesce(sum(requests), 0) FROM oemsync_batches WHERE credentials = $1 AND started_at >= $2::timestamptz",
+            [credentials, since.description])
+        return Int(rows.first?[0] ?? "0") ?? 0
+    }
+
     // MARK: Writing
 
     public func commit(_ chunks: any BatchChunks, to table: TargetTable, context c: BatchContext) throws(SinkError)
@@ -113,11 +120,15 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
             let id = try connection.query(
                 """
                 INSERT INTO oemsync_batches (feed, source, source_ref, position_start, position_end, records_in, written,
-                    rejected, warnings, status, mapping, mapping_version, dictionary_version, started_at, finished_at)
-                VALUES ($1, $2, $3, $4, $4, 0, 0, 0, 0, 'ok', $5, $6, $7, $8, clock_timestamp())
+                    rejected, warnings, status, mapping, mapping_version, dictionary_version, started_at, finished_at,
+                    credentials, message_id)
+                VALUES ($1, $2, $3, $4, $4, 0, 0, 0, 0, 'ok', $5, $6, $7, $8, clock_timestamp(), $9, $10)
                 RETURNING id
                 """,
-                [c.feed, c.source, c.sourceRef, c.positionStart, c.mapping, c.mappingVersion, c.dictionaryVersion, c.startedAt.description],
+                [
+                    c.feed, c.source, c.sourceRef, c.positionStart, c.mapping, c.mappingVersion, c.dictionaryVersion,
+                    c.startedAt.description, c.credentials, c.messageID,
+                ],
                 code: .write)
             guard let idText = id.first?[0] ?? nil, let batchID = Int64(idText) else {
                 throw SinkError(.write, "ledger insert returned no id")
@@ -143,24 +154,34 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
             guard let end = chunks.end else { throw SinkError(.abandoned, "the source stopped before the batch ended; rolled back") }
             let figures: [String?] = [
                 String(totals.recordsIn), String(totals.written), String(totals.superseded), String(totals.rejected),
-                String(totals.warnings), totals.status, String(receipt.inserted), String(receipt.updated), String(receipt.unchanged),
-                end.positionEnd, String(batchID),
+                String(totals.warnings), totals.status(end), String(receipt.inserted), String(receipt.updated), String(receipt.unchanged),
+                end.positionEnd, String(end.requests), String(end.duplicates), end.notes, end.failure?.message, String(batchID),
             ]
             _ = try connection.command(
                 """
                 UPDATE oemsync_batches SET records_in = $1, written = $2, superseded = $3, rejected = $4, warnings = $5,
-                    status = $6, inserted = $7, updated = $8, unchanged = $9, position_end = $10, finished_at = clock_timestamp()
-                WHERE id = $11
+                    status = $6, inserted = $7, updated = $8, unchanged = $9, position_end = $10, finished_at = clock_timestamp(),
+                    requests = $11, duplicates = $12, notes = $13, error = $14
+                WHERE id = $15
                 """, figures, code: .write)
-            let moved: Int
-            if let before = c.checkpointBefore {
-                moved = try connection.command(
-                    "UPDATE oemsync_checkpoints SET position = $1, batch_id = $2, updated_at = now() WHERE feed = $3 AND position = $4",
-                    [end.checkpointAfter, String(batchID), c.feed, before], code: .checkpoint)
-            } else {
-                moved = try connection.command(
-                    "INSERT INTO oemsync_checkpoints (feed, position, batch_id, updated_at) VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING",
-                    [c.feed, end.checkpointAfter, String(batchID)], code: .checkpoint)
+            if let f = end.failure {
+                // bytea in hex input form: the body goes in as a bound parameter like any other value.
+                let hex = f.body.map(Self.byteaHex)
+                _ = try connection.command(
+                    "INSERT INTO oemsync_payloads (batch_id, feed, request, status, content_type, body) VALUES ($1, $2, $3, $4, $5, $6::bytea)",
+                    [String(batchID), c.feed, f.request, f.status.map(String.init), f.contentType, hex], code: .write)
+            }
+            var moved = 1
+            if let after = end.checkpointAfter {
+                if let before = c.checkpointBefore {
+                    moved = try connection.command(
+                        "UPDATE oemsync_checkpoints SET position = $1, batch_id = $2, updated_at = now() WHERE feed = $3 AND position = $4",
+                        [after, String(batchID), c.feed, before], code: .checkpoint)
+                } else {
+                    moved = try connection.command(
+                        "INSERT INTO oemsync_checkpoints (feed, position, batch_id, updated_at) VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING",
+                        [c.feed, after, String(batchID)], code: .checkpoint)
+                }
             }
             guard moved == 1 else {
                 throw SinkError(.checkpoint, "the checkpoint of feed '\(c.feed)' changed underneath this run (another process?); batch rolled back")
@@ -204,6 +225,19 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
         try connection.copyIn(
             "COPY oemsync_warnings (batch_id, feed, source, line, field, reason, message, raw_value, action) FROM STDIN",
             data: data.bytes)
+    }
+
+    /// `\\x0a1b...`: bytea's hex input form.
+    static func byteaHex(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(2 + bytes.count * 2)
+        out += [UInt8(ascii: "\\"), UInt8(ascii: "x")]
+        for b in bytes {
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public func prepare(_ batch: inout MappedBatch) {

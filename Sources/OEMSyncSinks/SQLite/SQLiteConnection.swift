@@ -98,6 +98,17 @@ public final class SQLiteStatement {
         guard rc == SQLITE_OK else { throw connection.error(.query, "cannot bind parameter \(index)") }
     }
 
+    /// Binds bytes as a BLOB (nil as NULL). Must follow ``bind(_:from:)``, which resets the statement.
+    public func bindBlob(_ bytes: [UInt8]?, at index: Int32) throws(SinkError) {
+        let rc: Int32
+        if let bytes {
+            rc = bytes.withUnsafeBytes { sqlite3_bind_blob(stmt, index, $0.baseAddress, Int32($0.count), SQLiteConnection.transient) }
+        } else {
+            rc = sqlite3_bind_null(stmt, index)
+        }
+        guard rc == SQLITE_OK else { throw connection.error(.query, "cannot bind parameter \(index)") }
+    }
+
     /// Binds the string's own UTF-8 bytes with their length: no C-string copy, no strlen.
     private func bindText(_ s: String, _ index: Int32) -> Int32 {
         var s = s

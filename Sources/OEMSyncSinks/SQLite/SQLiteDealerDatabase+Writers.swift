@@ -68,6 +68,7 @@ extension SQLiteDealerDatabase {
         let warning: SQLiteStatement
         let checkpointInsert: SQLiteStatement
         let checkpointUpdate: SQLiteStatement
+        let payload: SQLiteStatement
 
         init(connection: SQLiteConnection) throws(SinkError) {
             self.connection = connection
@@ -76,15 +77,19 @@ extension SQLiteDealerDatabase {
             batch = try connection.prepare(
                 """
                 INSERT INTO oemsync_batches (feed, source, source_ref, position_start, position_end, records_in, written,
-                    rejected, warnings, status, mapping, mapping_version, dictionary_version, started_at, finished_at)
-                VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 'ok', ?, ?, ?, ?, ?)
+                    rejected, warnings, status, mapping, mapping_version, dictionary_version, started_at, finished_at,
+                    credentials, message_id)
+                VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 'ok', ?, ?, ?, ?, ?, ?, ?)
                 """)
             finish = try connection.prepare(
                 """
                 UPDATE oemsync_batches SET records_in = ?, written = ?, superseded = ?, rejected = ?, warnings = ?, status = ?,
-                    inserted = ?, updated = ?, unchanged = ?, position_end = ?, finished_at = ?
+                    inserted = ?, updated = ?, unchanged = ?, position_end = ?, finished_at = ?, requests = ?, duplicates = ?,
+                    notes = ?, error = ?
                 WHERE id = ?
                 """)
+            payload = try connection.prepare(
+                "INSERT INTO oemsync_payloads (batch_id, feed, request, status, content_type, body) VALUES (?, ?, ?, ?, ?, ?)")
             reject = try connection.prepare(
                 """
                 INSERT INTO oemsync_rejects (batch_id, feed, source, line, field, reason, message, raw_value, problems, raw_record)
@@ -105,6 +110,7 @@ extension SQLiteDealerDatabase {
             try batch.bind([
                 .string(c.feed), .string(c.source), .string(c.sourceRef), .string(c.positionStart), .string(c.positionStart),
                 .string(c.mapping), .string(c.mappingVersion), .string(c.dictionaryVersion), .datetime(c.startedAt), .datetime(.now()),
+                c.credentials.map(Value.string) ?? .null, c.messageID.map(Value.string) ?? .null,
             ])
             try batch.step()
             return connection.lastInsertRowID
@@ -113,10 +119,21 @@ extension SQLiteDealerDatabase {
         func closeBatch(_ r: BatchReceipt, totals t: BatchTotals, end: BatchEnd) throws(SinkError) {
             try finish.bind([
                 .int(Int64(t.recordsIn)), .int(Int64(t.written)), .int(Int64(t.superseded)), .int(Int64(t.rejected)),
-                .int(Int64(t.warnings)), .string(t.status), .int(Int64(r.inserted)), .int(Int64(r.updated)),
-                .int(Int64(r.unchanged)), .string(end.positionEnd), .datetime(.now()), .int(r.batchID),
+                .int(Int64(t.warnings)), .string(t.status(end)), .int(Int64(r.inserted)), .int(Int64(r.updated)),
+                .int(Int64(r.unchanged)), .string(end.positionEnd), .datetime(.now()), .int(Int64(end.requests)),
+                .int(Int64(end.duplicates)), end.notes.map(Value.string) ?? .null, end.failure.map { .string($0.message) } ?? .null,
+                .int(r.batchID),
             ])
             try finish.step()
+        }
+
+        func insertPayload(_ f: BatchFailure, batchID: Int64, feed: String) throws(SinkError) {
+            try payload.bind([
+                .int(batchID), .string(feed), .string(f.request), f.status.map { .int(Int64($0)) } ?? .null,
+                f.contentType.map(Value.string) ?? .null,
+            ])
+            try payload.bindBlob(f.body, at: 6)
+            try payload.step()
         }
 
         func insertReject(_ r: Reject, batchID: Int64, context c: BatchContext) throws(SinkError) {
@@ -139,12 +156,13 @@ extension SQLiteDealerDatabase {
         }
 
         func advanceCheckpoint(context c: BatchContext, end: BatchEnd, batchID: Int64) throws(SinkError) {
+            guard let after = end.checkpointAfter else { return }
             let now = Value.datetime(.now())
             if let before = c.checkpointBefore {
-                try checkpointUpdate.bind([.string(end.checkpointAfter), .int(batchID), now, .string(c.feed), .string(before)])
+                try checkpointUpdate.bind([.string(after), .int(batchID), now, .string(c.feed), .string(before)])
                 try checkpointUpdate.step()
             } else {
-                try checkpointInsert.bind([.string(c.feed), .string(end.checkpointAfter), .int(batchID), now])
+                try checkpointInsert.bind([.string(c.feed), .string(after), .int(batchID), now])
                 try checkpointInsert.step()
             }
             guard connection.changes == 1 else {

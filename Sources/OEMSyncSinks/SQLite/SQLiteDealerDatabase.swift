@@ -104,6 +104,13 @@ public final class SQLiteDealerDatabase: DealerDatabase, @unchecked Sendable {
         try connection.query("SELECT position FROM oemsync_checkpoints WHERE feed = ?", [.string(feed)]).first?[0] ?? nil
     }
 
+    public func requestsUsed(credentials: String, since: Timestamp) throws(SinkError) -> Int {
+        let rows = try connection.query(
+            "SELECT coalesce(sum(requests), 0) FROM oemsync_batches WHERE credentials = ? AND julianday(started_at) >= julianday(?)",
+            [.string(credentials), .string(since.description)])
+        return Int(rows.first?[0] ?? "0") ?? 0
+    }
+
     // MARK: Writing
 
     public func commit(_ chunks: any BatchChunks, to table: TargetTable, context: BatchContext) throws(SinkError)
@@ -132,6 +139,7 @@ public final class SQLiteDealerDatabase: DealerDatabase, @unchecked Sendable {
             }
             guard let end = chunks.end else { throw SinkError(.abandoned, "the source stopped before the batch ended; rolled back") }
             try ledger.closeBatch(receipt, totals: totals, end: end)
+            if let failure = end.failure { try ledger.insertPayload(failure, batchID: batchID, feed: context.feed) }
             try ledger.advanceCheckpoint(context: context, end: end, batchID: batchID)
             try connection.execute("COMMIT", code: .write)
             return receipt

@@ -1,0 +1,187 @@
+import Foundation
+import Logging
+import OEMSyncCore
+import OEMSyncFeeds
+import OEMSyncMapping
+import OEMSyncSinks
+
+/// One pass of a REST feed: resume the pull its checkpoint names (or start one), and commit page
+/// after page, each page one batch: rows, rejects, ledger entry and checkpoint in one transaction.
+///
+/// Pages are fetched while the previous one is written (``BatchWriter``). A page whose request
+/// fails after its retries becomes a `failed` ledger entry with the request and the last response
+/// kept in `oemsync_payloads`; the feed then stops there (`on_failure: stop`, the next run asks for
+/// the same page) or records it and goes on (`continue`). A spent quota, a far `Retry-After` or an
+/// open circuit breaker end the run early, checkpointed, and are not failures.
+public struct RESTSync: Sendable {
+    public var feed: FeedSettings
+    public var settings: RESTFeedSettings
+    public var plan: MappingPlan
+    public var database: any DealerDatabase
+    public var services: SourceServices
+    public var logger: Logger
+
+    public init(
+        feed: FeedSettings, settings: RESTFeedSettings, plan: MappingPlan, database: any DealerDatabase, services: SourceServices,
+        logger: Logger
+    ) {
+        self.feed = feed
+        self.settings = settings
+        self.plan = plan
+        self.database = database
+        self.services = services
+        var logger = logger
+        logger[metadataKey: LogKey.feed] = .string(feed.name)
+        self.logger = logger
+    }
+
+    public func run() -> FeedReport {
+        var report = FeedReport(feed: feed.name)
+        var pull = FileReport(name: Self.endpoint(settings.source.url), claimedName: "", outcome: .completed)
+        func stop(_ code: FeedError.Code, _ message: String) -> FeedReport {
+            logger.error("feed stopped", metadata: [LogKey.error: .string(message)])
+            pull.outcome = .failed(message: message)
+            report.files = [pull]
+            report.error = FeedError(code, feed: feed.name, message)
+            return report
+        }
+        guard plan.source.format == .json, let recordsPath = plan.source.records else {
+            return stop(.mapping, "mapping '\(plan.file)' does not read JSON (source: format: json, records: ...)")
+        }
+
+        // Where the feed stands, and what it may spend.
+        let stored: String?
+        let checkpoint: RESTCheckpoint?
+        let runner: RequestRunner
+        do {
+            stored = try database.checkpoint(feed: feed.name)
+            checkpoint = try stored.map { s throws(RESTCheckpoint.Unreadable) in try RESTCheckpoint.parse(s) }
+            let (authenticator, limiter) = try services.credentials(settings.credentials)
+            if limiter.needsLoad, let quota = limiter.quota {
+                let day = quota.dayStart(of: services.clock.now())
+                limiter.load(usedToday: try database.requestsUsed(credentials: settings.credentials, since: day), dayStart: day)
+            }
+            var transport = settings.transport
+            if let password = settings.clientKeyPassword { transport.tls.clientKeyPassword = try password.read("client key passphrase").value }
+            let logger = self.logger
+            runner = RequestRunner(
+                transport: try CurlTransport(settings: transport), authenticator: authenticator, limiter: limiter, breakers: services.breakers,
+                policy: settings.retry, clock: services.clock, random: services.random,
+                onAttempt: { note in
+                    logger.info("request retried", metadata: [LogKey.reason: .string(note.description)])
+                })
+        } catch let e as SinkError {
+            return stop(.database, e.description)
+        } catch {
+            return stop(.source, "\(error)")
+        }
+
+        let bound = BoundMapping(json: plan)
+        let source = RESTSource(
+            settings: settings.source, fields: bound.paths.map { JSONRecordReader.Field(path: $0.path, join: $0.join) }, records: recordsPath,
+            runner: runner, checkpoint: checkpoint, clock: services.clock)
+        if source.resumes {
+            pull.resumedFrom = source.position
+            logger.info("pull resumed", metadata: [LogKey.position: .string(source.position)])
+        }
+        let mapper = BatchMapper(bound)
+        let batchLogger = logger
+        let writer = BatchWriter(database: database, table: plan.targetTable) { context, summary in
+            batchLogger.debug(
+                "batch committed",
+                metadata: [
+                    LogKey.batch: .stringConvertible(summary.receipt.batchID), LogKey.position: .string(context.positionStart),
+                    LogKey.records: .stringConvertible(summary.totals.recordsIn), LogKey.rejected: .stringConvertible(summary.totals.rejected),
+                ])
+        }
+        let pullRef = "pull \(services.clock.now())"
+        var before = stored
+        var pages = 0
+        func context(request: String, position: String) -> BatchContext {
+            pages += 1
+            return BatchContext(
+                feed: feed.name, source: request, sourceRef: "\(pullRef) page \(pages)", positionStart: position, checkpointBefore: before,
+                mapping: plan.name, mappingVersion: plan.version, dictionaryVersion: plan.dictionaryVersion, startedAt: services.clock.now(),
+                credentials: settings.credentials)
+        }
+        reading: while true {
+            switch source.next() {
+            case .page(let page):
+                writer.begin(context(request: page.request, position: page.position))
+                var chunk = mapper.map(page.records)
+                // A reject keeps the record's own JSON text, for replay.
+                for i in chunk.rejects.indices { chunk.rejects[i].rawRecord = page.read.rawText(chunk.rejects[i].line - 1, in: page.payload) }
+                database.prepare(&chunk)
+                guard writer.submit(chunk) else {
+                    writer.end(nil)
+                    break reading
+                }
+                let after = page.checkpoint.json
+                writer.end(
+                    BatchEnd(
+                        positionEnd: page.positionAfter, checkpointAfter: after, requests: page.requests, duplicates: page.duplicates,
+                        notes: Self.notes(page.attempts)))
+                before = after
+                pull.retries += page.attempts.count
+            case .done:
+                break reading
+            case .parked(let reason, _):
+                logger.notice("feed parked", metadata: [LogKey.reason: .string(reason)])
+                pull.outcome = .parked(reason: reason)
+                break reading
+            case .failed(let failure):
+                logger.warning(
+                    "batch failed", metadata: [LogKey.position: .string(failure.position), LogKey.error: .string(failure.message)])
+                writer.begin(context(request: failure.request, position: failure.position))
+                _ = writer.submit(MappedBatch())
+                let skip = settings.onFailure == .continue ? failure.skipping : nil
+                let payload = BatchFailure(
+                    message: failure.message, request: failure.request, status: failure.response?.status,
+                    contentType: failure.response?.header("content-type"), body: failure.response?.body)
+                writer.end(
+                    BatchEnd(
+                        positionEnd: failure.position, checkpointAfter: skip?.json, requests: failure.requests, notes: Self.notes(failure.attempts),
+                        failure: payload))
+                pull.retries += max(0, failure.attempts.count - 1)
+                if let skip {
+                    before = skip.json
+                    source.skip(failure)
+                    continue reading
+                }
+                pull.outcome = .failed(message: failure.message)
+                report.error = FeedError(.source, feed: feed.name, failure.message)
+                break reading
+            }
+        }
+        let (committed, databaseFailure) = writer.finish()
+        for c in committed { pull.add(c) }
+        pull.claimedName = pullRef
+        if let databaseFailure {
+            pull.outcome = .failed(message: databaseFailure.description)
+            report.error = FeedError(.database, feed: feed.name, databaseFailure.description)
+            logger.error("feed stopped", metadata: [LogKey.error: .string(databaseFailure.description)])
+        }
+        logger.info(
+            "pull finished",
+            metadata: [
+                LogKey.records: .stringConvertible(pull.recordsIn), LogKey.written: .stringConvertible(pull.written),
+                LogKey.rejected: .stringConvertible(pull.rejected), LogKey.requests: .stringConvertible(pull.requests),
+            ])
+        report.files = [pull]
+        return report
+    }
+
+    /// `GET /api/v1/dealers/D001/orders`: how a REST feed is named in reports.
+    static func endpoint(_ url: String) -> String {
+        let host = RequestRunner.host(of: url)
+        guard let r = url.range(of: host) else { return url }
+        let path = url[r.upperBound...].prefix { $0 != "?" }
+        return "GET " + (path.isEmpty ? "/" : String(path))
+    }
+
+    /// The retries of a page, for the ledger: `2 retries: HTTP 503, waited 412ms; ...`.
+    static func notes(_ attempts: [AttemptNote]) -> String? {
+        guard !attempts.isEmpty else { return nil }
+        return "\(attempts.count) failed attempt\(attempts.count == 1 ? "" : "s"): " + attempts.map(\.description).joined(separator: "; ")
+    }
+}
