@@ -20,7 +20,8 @@ import Foundation
 /// | `GET /api/v3/orders` | `Link` header, `links.next` | `updatedSince` (ISO, inclusive) | `{"data":[…],"links":{…}}` |
 /// | `GET /api/v1/vehicles` | `offset`, `limit` | `modifiedSince` (epoch ms, inclusive) | `{"total":…,"items":[…]}` |
 ///
-/// Data endpoints accept a bearer token from `/oauth/token`, an `X-Api-Key`, or basic auth.
+/// Data endpoints accept a bearer token from `/oauth/token`, an API key (`X-Api-Key` header or
+/// `api_key` query parameter), or basic auth.
 public final class OEMSimulator: Sendable {
     public let port: Int
     let state: SimulatorState

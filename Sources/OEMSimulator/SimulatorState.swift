@@ -168,7 +168,9 @@ actor SimulatorState {
 
     /// Nil when the request is allowed; otherwise the 401 to send.
     private func authorize(_ request: SimIncoming) -> SimAnswer? {
-        if let key = request.headers["x-api-key"] { return config.apiKeys.contains(key) ? nil : unauthorized("unknown api key") }
+        if let key = request.headers["x-api-key"] ?? request.query["api_key"] {
+            return config.apiKeys.contains(key) ? nil : unauthorized("unknown api key")
+        }
         guard let auth = request.headers["authorization"] else { return unauthorized("missing credentials") }
         if let (user, password) = Self.basic(auth) { return config.basicUsers[user] == password ? nil : unauthorized("wrong user or password") }
         guard auth.hasPrefix("Bearer "), let left = tokens[String(auth.dropFirst(7))] else { return unauthorized("unknown token") }

@@ -67,10 +67,12 @@ struct CLITests {
 
     @Test("check on the shipped mappings passes with exit 0")
     func checkShipped() throws {
-        let r = try run(["check", "Mappings/acme/stock.v1.yaml", "Mappings/acme/orders.v1.yaml", "Mappings/acme/vehicles.v1.yaml"])
+        let shipped = try FileManager.default.contentsOfDirectory(atPath: Fixture.repository("Mappings/acme")).filter { $0.hasSuffix(".yaml") }.sorted()
+        #expect(shipped.count == 6)
+        let r = try run(["check"] + shipped.map { "Mappings/acme/" + $0 })
         #expect(r.status == 0, "\(r.err)")
         #expect(r.err.isEmpty)
-        #expect(r.out == "oemsync check: 3 mappings, dictionary 2025.12: ok\n")
+        #expect(r.out == "oemsync check: 6 mappings, dictionary 2025.12: ok\n")
     }
 
     @Test("check finds the dictionary above a mapping given relative to the working directory")
@@ -119,6 +121,93 @@ struct CLITests {
         #expect((rows.first?["values"] as? [String: Any])?["customer_phone"] as? String == "+8613800138000")
     }
 
+    @Test("map on a JSON page: records by their place in the payload, rejects with the record's number")
+    func mapJSON() throws {
+        let r = try run(["map", "Mappings/acme/orders-api.v1.yaml", "--input", "fixtures/feeds/json/acme/orders-page.json"])
+        #expect(r.status == 0, "\(r.err)")
+        expectGolden(r.out, "cli/map-orders-api.txt")
+        #expect(!r.out.contains("13800138016"))
+        let broken = try TemporaryDirectory("cli")
+        let truncated = try broken.write("page.json", String(try String(contentsOfFile: Fixture.path("feeds/json/acme/orders-page.json"), encoding: .utf8).prefix(900)))
+        let bad = try run(["map", "Mappings/acme/orders-api.v1.yaml", "--input", truncated])
+        #expect(bad.status == 1)
+        #expect(bad.err.contains("invalid JSON at line 4, column 138 (byte 905): unterminated string (truncated?)"))
+    }
+
+    @Test("check on a config whose REST feed reads a CSV mapping: 78, at the feed's mapping")
+    func checkMappingKind() throws {
+        let dir = try TemporaryDirectory("cli")
+        try dir.write("secret", "x")
+        let config = try dir.write(
+            "oemsync.yaml",
+            """
+            oemsync: 1
+            database: {url: "sqlite:dealer.db"}
+            dictionary: \(Fixture.repository("Mappings/dictionary"))
+            credentials:
+              acme: {auth: {kind: basic, user: d001, password_file: secret}}
+            feeds:
+              orders:
+                mapping: \(Fixture.repository("Mappings/acme/orders.v1.yaml"))
+                source: {kind: rest, url: "https://oem.example/api/orders", credentials: acme}
+            """)
+        let r = try run(["check", "--config", config])
+        #expect(r.status == 78)
+        #expect(r.err.contains("oemsync.yaml:8:14: error[C112]: feed 'orders' is a rest source, but mapping"))
+        #expect(r.err.contains("help: a rest feed needs a mapping with source: {format: json}"))
+    }
+
+    @Test("the simulator executable and oemsync sync: a REST feed end to end, as the demo runs it")
+    func syncAgainstSimulator() throws {
+        let simulator = Process()
+        simulator.executableURL = URL(fileURLWithPath: (Self.binary as NSString).deletingLastPathComponent + "/oemsync-simulator")
+        simulator.arguments = ["--data", Fixture.path("simulator/acme"), "--fault", "503x2+1"]
+        let out = Pipe()
+        simulator.standardOutput = out
+        try simulator.run()
+        defer {
+            kill(simulator.processIdentifier, SIGKILL)
+            while simulator.isRunning { usleep(5_000) }
+        }
+        let first = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        let base = try #require(first.split(separator: " ").last.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) })
+        #expect(first.hasPrefix("listening on http://127.0.0.1:"))
+        let dir = try TemporaryDirectory("cli")
+        try dir.write("secret", "s3cret-d001\n")
+        let config = try dir.write(
+            "oemsync.yaml",
+            """
+            oemsync: 1
+            database: {url: "sqlite:dealer.db"}
+            dictionary: \(Fixture.repository("Mappings/dictionary"))
+            credentials:
+              acme-api:
+                auth: {kind: oauth2, token_url: "\(base)/oauth/token", client_id: dealer-d001, client_secret_file: secret}
+            feeds:
+              acme-orders-api:
+                mapping: \(Fixture.repository("Mappings/acme/orders-api.v2.yaml"))
+                source:
+                  kind: rest
+                  url: \(base)/api/v2/orders
+                  credentials: acme-api
+                  record_id: orderNo
+                  pagination: {style: cursor, path: $.next_cursor, size_param: limit, size: 10}
+                  incremental: {param: updated_after, field: updatedAt, format: iso8601}
+                  retry: {base: 10ms, cap: 50ms}
+            """)
+        #expect(try run(["db", "migrate", "--config", config]).status == 0)
+        let sync = try run(["sync", "--all", "--once", "--config", config, "--json"])
+        #expect(sync.status == 0, "\(sync.err)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(sync.out.utf8)) as? [String: Any])
+        let feed = try #require((report["feeds"] as? [[String: Any]])?.first)
+        #expect(feed["records_in"] as? Int == 30)
+        #expect(feed["rejected"] as? Int == 5)
+        let pull = try #require((feed["files"] as? [[String: Any]])?.first)
+        #expect(pull["requests"] as? Int == 5)  // 3 pages; the second one answered 503 twice first
+        #expect(pull["retries"] as? Int == 2)
+        #expect(sync.err.contains("msg=\"request retried\""))
+    }
+
     @Test("sync --all --once loads the drops, prints the figures, and finds nothing new the second time")
     func syncEndToEnd() throws {
         let dir = try TemporaryDirectory("cli")
@@ -140,11 +229,12 @@ struct CLITests {
         #expect(before.err.contains("run `oemsync db migrate`"))
         let migrate = try run(["db", "migrate", "--config", config])
         #expect(migrate.status == 0)
-        #expect(migrate.out.contains("applied 0001-oemsync-ledger, 0002-reference-dealer-schema"))
+        #expect(migrate.out.contains("applied 0001-oemsync-ledger, 0002-reference-dealer-schema, 0003-http-sources"))
         let first = try run(["sync", "--all", "--once", "--config", config])
         #expect(first.status == 0, "\(first.err)")
         let line = try #require(first.out.split(separator: "\n").first { $0.hasPrefix("acme-stock") })
         #expect(line.split(separator: " ", omittingEmptySubsequences: true).prefix(6) == ["acme-stock", "stock-20251202.csv", "12", "7", "5", "partial"])
+        #expect(first.out.hasPrefix("feed        source              records"))
         #expect(first.err.contains("msg=\"file loaded\""))
         let second = try run(["sync", "acme-stock", "--once", "--config", config])
         #expect(second.status == 0)

@@ -71,6 +71,7 @@ public enum MapCommand {
 
     /// Reads and maps the whole sample (a sample is small; the daemon streams).
     static func mapFile(_ path: String, plan: MappingPlan) throws -> (MappedBatch, [String]?) {
+        if plan.source.format == .json { return (try mapJSON(path, plan: plan), nil) }
         let reader = try CSVReader(
             path: path, format: CSVFormat(delimiter: plan.source.delimiter, header: plan.source.header, encoding: plan.source.encoding))
         if reader.fileSize == 0 { throw InputError(description: "'\(path)' is empty") }
@@ -89,5 +90,23 @@ public enum MapCommand {
         var records: [RawRecord] = []
         while let r = try reader.next() { records.append(r) }
         return (BatchMapper(bound).map(records), header)
+    }
+
+    /// A JSON sample: one payload as the API sends it (a page), records at the mapping's path.
+    static func mapJSON(_ path: String, plan: MappingPlan) throws -> MappedBatch {
+        guard let data = FileManager.default.contents(atPath: path) else { throw InputError(description: "cannot read '\(path)'") }
+        guard let records = plan.source.records else { throw InputError(description: "the mapping has no records path") }
+        let bound = BoundMapping(json: plan)
+        let reader = JSONRecordReader(records: records, fields: bound.paths.map { JSONRecordReader.Field(path: $0.path, join: $0.join) })
+        let payload = Array(data)
+        let page: JSONRecordReader.Page
+        do {
+            page = try reader.read(payload)
+        } catch {
+            throw InputError(description: "'\(path)': \(error.description)")
+        }
+        var batch = BatchMapper(bound).map(page.records)
+        for i in batch.rejects.indices { batch.rejects[i].rawRecord = page.rawText(batch.rejects[i].line - 1, in: payload) }
+        return batch
     }
 }

@@ -15,7 +15,9 @@ enum MapReport {
         out += ", \(batch.rejects.count) rejected, \(Plural.count(batch.warnings.count, "warning"))\n"
         out += "nothing was written.\n\n"
 
-        let names = ["line"] + plan.columns.map(\.name)
+        // A CSV record is found by its line; a JSON record by its place among the payload's records.
+        let unit = plan.source.format == .json ? "record" : "line"
+        let names = [unit] + plan.columns.map(\.name)
         var table: [[String]] = []
         for (i, row) in batch.rows.prefix(limit).enumerated() {
             table.append([String(batch.rowLines[i])] + zip(plan.columns, row).map { display($1, column: $0.name, masked: masked) ?? "∅" })
@@ -27,7 +29,7 @@ enum MapReport {
             out += "\nrejects:\n"
             for r in batch.rejects {
                 for p in r.problems {
-                    out += "  line \(r.line): \(p.field.map { "\($0): " } ?? "")\(p.code): \(p.message)"
+                    out += "  \(unit) \(r.line): \(p.field.map { "\($0): " } ?? "")\(p.code): \(p.message)"
                     if let raw = p.rawValue, let field = p.field {
                         out += " (value \(JSONText.quoted(masked.contains(field) ? Masking.mask(raw) : raw)))"
                     }
@@ -39,7 +41,7 @@ enum MapReport {
             out += "\nwarnings:\n"
             for w in batch.warnings {
                 let p = w.problem
-                out += "  line \(w.line): \(p.field.map { "\($0): " } ?? "")\(p.code): \(p.message) -> \(w.action)\n"
+                out += "  \(unit) \(w.line): \(p.field.map { "\($0): " } ?? "")\(p.code): \(p.message) -> \(w.action)\n"
             }
         }
         return out

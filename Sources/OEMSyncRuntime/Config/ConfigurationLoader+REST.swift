@@ -64,15 +64,6 @@ extension ConfigurationLoader {
         var settings = RESTFeedSettings(
             source: source, credentials: credentials, retry: RetryPolicy(), transport: TransportSettings(), clientKeyPassword: nil,
             onFailure: .stop)
-        if let r = value("retry") { settings.retry = readRetry(r.value, reader: &reader) }
-        if let t = value("timeout"), let d = readDuration(t.value, what: "timeout", reader: &reader) { settings.transport.timeout = d }
-        if let t = value("connect_timeout"), let d = readDuration(t.value, what: "connect_timeout", reader: &reader) {
-            settings.transport.connectTimeout = d
-        }
-        if let m = value("max_response_bytes"), let n = reader.int(m.value, what: "max_response_bytes", range: 1024...(4 << 30)) {
-            settings.transport.maxResponseBytes = n
-        }
-        if let t = value("tls") { readTLS(t.value, into: &settings, reader: &reader, resolve: resolve) }
         if let o = value("on_failure"),
             let c = reader.choice(o.value, what: "on_failure", allowed: RESTFeedSettings.OnFailure.allCases.map(\.rawValue))
         {
@@ -88,6 +79,15 @@ extension ConfigurationLoader {
             }
         }
         // stable: true says the pages are a keyset that records changing while paging do not shift.
+        if let r = value("retry") { settings.retry = readRetry(r.value, reader: &reader) }
+        if let t = value("timeout"), let d = readDuration(t.value, what: "timeout", reader: &reader) { settings.transport.timeout = d }
+        if let t = value("connect_timeout"), let d = readDuration(t.value, what: "connect_timeout", reader: &reader) {
+            settings.transport.connectTimeout = d
+        }
+        if let m = value("max_response_bytes"), let n = reader.int(m.value, what: "max_response_bytes", range: 1024...(4 << 30)) {
+            settings.transport.maxResponseBytes = n
+        }
+        if let t = value("tls") { readTLS(t.value, into: &settings, reader: &reader, resolve: resolve) }
         if let s = value("stable"), let stable = reader.bool(s.value, what: "stable") { settings.source.positional = !stable }
         return settings
     }
@@ -306,8 +306,10 @@ extension ConfigurationLoader {
 
     // MARK: Credentials
 
-    func readCredentials(_ node: Node, reader: inout YAMLReader, resolve: (String) -> String) -> [String: CredentialSettings] {
-        guard let list = reader.entries(node, what: "credentials") else { return [:] }
+    /// The valid credentials, and the names of all written (an invalid entry has its own diagnostics:
+    /// the feeds naming it get no second one).
+    func readCredentials(_ node: Node, reader: inout YAMLReader, resolve: (String) -> String) -> ([String: CredentialSettings], Set<String>) {
+        guard let list = reader.entries(node, what: "credentials") else { return ([:], []) }
         var out: [String: CredentialSettings] = [:]
         for entry in list {
             let what = "credentials '\(entry.key)'"
@@ -333,7 +335,7 @@ extension ConfigurationLoader {
             }
             out[entry.key] = settings
         }
-        return out
+        return (out, Set(list.map(\.key)))
     }
 
     func readAuth(_ node: Node, what: String, reader: inout YAMLReader, resolve: (String) -> String) -> AuthSettings? {

@@ -63,7 +63,7 @@ public struct ConfigurationLoader {
         var dictionary: (String, String)?
         var feeds: [FeedSettings] = []
         var credentials: [String: CredentialSettings] = [:]
-        var feedsNode: Node?
+        var credentialNames: Set<String> = []
         for entry in entries {
             switch entry.key {
             case "oemsync":
@@ -73,14 +73,12 @@ public struct ConfigurationLoader {
             case "database": database = readDatabase(entry.value, reader: &reader, resolve: resolve)
             case "dictionary":
                 if let d = reader.nonEmptyString(entry.value, what: "dictionary") { dictionary = (resolve(d), DisplayPath.of(resolve(d))) }
-            case "feeds":
-                feeds = readFeeds(entry.value, reader: &reader, resolve: resolve)
-                feedsNode = entry.value
-            case "credentials": credentials = readCredentials(entry.value, reader: &reader, resolve: resolve)
+            case "feeds": feeds = readFeeds(entry.value, reader: &reader, resolve: resolve)
+            case "credentials": (credentials, credentialNames) = readCredentials(entry.value, reader: &reader, resolve: resolve)
             default: break
             }
         }
-        checkCredentialNames(feeds, credentials, feedsNode: feedsNode, reader: &reader)
+        checkCredentialNames(feeds, credentialNames, reader: &reader)
         guard !reader.diagnostics.hasErrors, let database else {
             return Result(configuration: nil, diagnostics: reader.diagnostics)
         }
@@ -182,13 +180,11 @@ public struct ConfigurationLoader {
     }
 
     /// Every REST feed's `credentials:` names an entry of the `credentials:` section.
-    private func checkCredentialNames(
-        _ feeds: [FeedSettings], _ credentials: [String: CredentialSettings], feedsNode: Node?, reader: inout YAMLReader
-    ) {
+    private func checkCredentialNames(_ feeds: [FeedSettings], _ names: Set<String>, reader: inout YAMLReader) {
         for feed in feeds {
-            guard let rest = feed.source.rest, credentials[rest.credentials] == nil else { continue }
-            let help = Suggestion.closest(to: rest.credentials, in: credentials.keys).map { "did you mean '\($0)'?" }
-            let known = credentials.keys.sorted()
+            guard let rest = feed.source.rest, !names.contains(rest.credentials) else { continue }
+            let help = Suggestion.closest(to: rest.credentials, in: names).map { "did you mean '\($0)'?" }
+            let known = names.sorted()
             reader.add(
                 .error(
                     "C110", "feed '\(feed.name)' names credentials '\(rest.credentials)', which the config does not define",
