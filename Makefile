@@ -1,5 +1,5 @@
 # oemsync: the two set-up commands are `make demo` and `make test` (see README.md).
-.PHONY: demo test bench build check clean
+.PHONY: demo test bench bench-rest build check clean
 
 demo:
 	scripts/demo
@@ -9,6 +9,9 @@ test:
 
 bench:
 	scripts/bench
+
+bench-rest:
+	scripts/bench-rest
 
 build:
 	swift build

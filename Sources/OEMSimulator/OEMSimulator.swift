@@ -41,7 +41,7 @@ public final class OEMSimulator: Sendable {
     public static func start(data: SimulatorData, config: SimulatorConfig = SimulatorConfig(), port: UInt16 = 0) async throws -> OEMSimulator {
         let state = SimulatorState(data: data, config: config)
         let address = try sockaddr_in.inet(ip4: "127.0.0.1", port: port)
-        let server = HTTPServer(address: address, timeout: 300, logger: .disabled)
+        let server = HTTPServer(address: address, timeout: 300, pool: NoDelayPool(HTTPServer.defaultPool()), logger: .disabled)
         let origin = OriginBox()
         await server.appendRoute("*") { request in
             let incoming = SimIncoming(
@@ -105,6 +105,25 @@ public final class OEMSimulator: Sendable {
             // throws makes the server close the connection without a byte of response.
             return FlyingFox.HTTPResponse(webSocket: CloseWithoutAnswer())
         }
+    }
+}
+
+/// FlyingFox's socket pool, with `TCP_NODELAY` set on every socket it waits for.
+///
+/// FlyingFox writes a response's header and body in two writes; with Nagle's algorithm on, the body
+/// waits for the client's delayed ACK of the header, 40 ms a response on Linux. The listening socket
+/// waits here before its first connection, and accepted sockets inherit the option from it.
+struct NoDelayPool<Inner: AsyncSocketPool>: AsyncSocketPool {
+    let inner: Inner
+    init(_ inner: Inner) { self.inner = inner }
+
+    func prepare() async throws { try await inner.prepare() }
+    func run() async throws { try await inner.run() }
+
+    func suspendSocket(_ socket: Socket, untilReadyFor events: Socket.Events) async throws {
+        var on: Int32 = 1
+        _ = setsockopt(socket.file.rawValue, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        try await inner.suspendSocket(socket, untilReadyFor: events)
     }
 }
 

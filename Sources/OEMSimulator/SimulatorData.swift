@@ -114,6 +114,18 @@ public struct SimulatorData: Sendable {
     }
 
     public var latestOrderChange: Int64 { orders.last?.updated ?? 0 }
+
+    /// The index of the first order (in change order) for which `isAfter` holds, `orders.count` if
+    /// none: a binary search, `isAfter` being false then true along the sorted list.
+    func firstOrder(where isAfter: (SimOrder) -> Bool) -> Int {
+        var low = 0
+        var high = orders.count
+        while low < high {
+            let mid = (low + high) / 2
+            if isAfter(orders[mid]) { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
 }
 
 /// Valid Chinese VINs (check digit computed) for generated data.

@@ -262,9 +262,10 @@ actor SimulatorState {
             guard let t = SimTime.parseISO(s) else { return Self.json("{\"error\":\"invalid updated_after\"}", status: 400) }
             since = t
         }
-        let rest = data.orders.filter { o in
-            o.updated > since && (after.map { (o.updated, o.orderNo) > $0 } ?? true)
-        }
+        // The orders are sorted by (change time, id): the page starts after the cursor and the bound.
+        var start = data.firstOrder { $0.updated > since }
+        if let after { start = max(start, data.firstOrder { ($0.updated, $0.orderNo) > after }) }
+        let rest = data.orders[start...]
         let page = rest.prefix(limit)
         var out = "{\"orders\":["
         out += page.map { JSONWriter.order($0, updatedKey: "updatedAt", updated: SimTime.iso($0.updated)) }.joined(separator: ",")
@@ -288,7 +289,7 @@ actor SimulatorState {
             guard let t = SimTime.parseISO(s) else { return Self.json("{\"error\":\"invalid updatedSince\"}", status: 400) }
             since = t
         }
-        let all = data.orders.filter { $0.updated >= since }
+        let all = data.orders[data.firstOrder { $0.updated >= since }...]
         let slice = all.dropFirst((page - 1) * perPage).prefix(perPage)
         var out = "{\"data\":["
         out += slice.map { JSONWriter.order($0, updatedKey: "updatedAt", updated: SimTime.isoShanghai($0.updated)) }.joined(separator: ",")

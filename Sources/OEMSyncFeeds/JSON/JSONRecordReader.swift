@@ -82,7 +82,7 @@ public struct JSONRecordReader: Sendable {
     func text(of field: Field, in record: JSONRecord, captures: [JSONPath: JSONValue]) -> String {
         let path = field.path
         let base: JSONValue?
-        var segments = path.segments[...]
+        var start = 0
         switch path.anchor {
         case .record: base = record.value
         case .parent(let levels):
@@ -90,11 +90,10 @@ public struct JSONRecordReader: Sendable {
         case .root:
             let p = Self.prefix(path)
             base = captures[p]
-            segments = path.segments[p.segments.count...]
+            start = p.segments.count
         }
         guard let base else { return "" }
-        let matches = base.values(at: segments)
-        if !path.hasWildcard { return matches.first?.fieldText ?? "" }
-        return matches.compactMap(\.fieldText).filter { !$0.isEmpty }.joined(separator: field.join)
+        if !path.hasWildcard { return base.value(at: path.segments, from: start)?.fieldText ?? "" }
+        return base.values(at: path.segments[start...]).compactMap(\.fieldText).filter { !$0.isEmpty }.joined(separator: field.join)
     }
 }

@@ -259,6 +259,27 @@ public struct JSONRecordWalker: Sendable {
 }
 
 extension JSONValue {
+    /// The value at a path without `[*]` below this value, nil where it does not exist. No
+    /// intermediate arrays: this is the per-field lookup of every record.
+    public func value(at segments: [JSONPath.Segment], from start: Int = 0) -> JSONValue? {
+        var current = self
+        var i = start
+        while i < segments.count {
+            switch segments[i] {
+            case .key(let k):
+                guard let next = current[key: k] else { return nil }
+                current = next
+            case .index(let n):
+                guard let next = current[index: n] else { return nil }
+                current = next
+            case .wildcard:
+                return nil
+            }
+            i += 1
+        }
+        return current
+    }
+
     /// The values at a path below this value; `[*]` yields every element.
     public func values(at segments: ArraySlice<JSONPath.Segment>) -> [JSONValue] {
         guard let segment = segments.first else { return [self] }

@@ -96,16 +96,29 @@ public struct RESTSync: Sendable {
         }
         let pullRef = "pull \(services.clock.now())"
         var before = stored
-        var pages = 0
+        var batchNumber = 0
         func context(request: String, position: String) -> BatchContext {
-            pages += 1
+            batchNumber += 1
             return BatchContext(
-                feed: feed.name, source: request, sourceRef: "\(pullRef) page \(pages)", positionStart: position, checkpointBefore: before,
+                feed: feed.name, source: request, sourceRef: "\(pullRef) page \(batchNumber)", positionStart: position, checkpointBefore: before,
                 mapping: plan.name, mappingVersion: plan.version, dictionaryVersion: plan.dictionaryVersion, startedAt: services.clock.now(),
                 credentials: settings.credentials)
         }
-        reading: while true {
-            switch source.next() {
+        // Pages are fetched and read one or two ahead, on a thread of their own, while this one maps
+        // them and the writer commits. With `on_failure: continue` the fetcher moves past a failed page itself.
+        let skipFailed = settings.onFailure == .continue
+        let pages = Prefetcher<RESTSource.Step>(name: "oemsync-fetch") { [source] in
+            // After its last step (parked, failed, done) the source answers `.done`: the end.
+            let step = source.next()
+            switch step {
+            case .done: return nil
+            case .failed(let f) where skipFailed && f.skipping != nil: source.skip(f)
+            default: break
+            }
+            return step
+        }
+        reading: while let step = pages.next() {
+            switch step {
             case .page(let page):
                 writer.begin(context(request: page.request, position: page.position))
                 var chunk = mapper.map(page.records)
@@ -114,6 +127,7 @@ public struct RESTSync: Sendable {
                 database.prepare(&chunk)
                 guard writer.submit(chunk) else {
                     writer.end(nil)
+                    pages.cancel()
                     break reading
                 }
                 let after = page.checkpoint.json
@@ -128,13 +142,12 @@ public struct RESTSync: Sendable {
             case .parked(let reason, _):
                 logger.notice("feed parked", metadata: [LogKey.reason: .string(reason)])
                 pull.outcome = .parked(reason: reason)
-                break reading
             case .failed(let failure):
                 logger.warning(
                     "batch failed", metadata: [LogKey.position: .string(failure.position), LogKey.error: .string(failure.message)])
                 writer.begin(context(request: failure.request, position: failure.position))
                 _ = writer.submit(MappedBatch())
-                let skip = settings.onFailure == .continue ? failure.skipping : nil
+                let skip = skipFailed ? failure.skipping : nil
                 let payload = BatchFailure(
                     message: failure.message, request: failure.request, status: failure.response?.status,
                     contentType: failure.response?.header("content-type"), body: failure.response?.body)
@@ -145,12 +158,10 @@ public struct RESTSync: Sendable {
                 pull.retries += max(0, failure.attempts.count - 1)
                 if let skip {
                     before = skip.json
-                    source.skip(failure)
                     continue reading
                 }
                 pull.outcome = .failed(message: failure.message)
                 report.error = FeedError(.source, feed: feed.name, failure.message)
-                break reading
             }
         }
         let (committed, databaseFailure) = writer.finish()

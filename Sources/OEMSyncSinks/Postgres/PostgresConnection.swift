@@ -41,12 +41,31 @@ public final class PostgresConnection: @unchecked Sendable {
         try check(result, code: code, expect: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
     }
 
+    /// Statements with parameters, prepared on first use: the server parses and plans each once per
+    /// connection instead of once per batch (a REST page is a small batch, its SQL the same every time).
+    private var prepared: [String: String] = [:]
+
+    private func execute(_ sql: String, _ parameters: [String?], code: SinkError.Code) throws(SinkError) -> OpaquePointer? {
+        guard !parameters.isEmpty else { return PQexec(conn, sql) }
+        let name: String
+        if let known = prepared[sql] {
+            name = known
+        } else {
+            name = "oemsync_\(prepared.count + 1)"
+            let result = PQprepare(conn, name, sql, Int32(parameters.count), nil)
+            defer { PQclear(result) }
+            try check(result, code: code, expect: [PGRES_COMMAND_OK])
+            prepared[sql] = name
+        }
+        return Self.withOptionalCStrings(parameters) { params in
+            PQexecPrepared(conn, name, Int32(parameters.count), params, nil, nil, 0)
+        }
+    }
+
     /// Runs one statement with text parameters and returns its rows as text (NULL as nil).
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = [], code: SinkError.Code = .query) throws(SinkError) -> [[String?]] {
-        let result = Self.withOptionalCStrings(parameters) { params in
-            PQexecParams(conn, sql, Int32(parameters.count), nil, params, nil, nil, 0)
-        }
+        let result = try execute(sql, parameters, code: code)
         defer { PQclear(result) }
         try check(result, code: code, expect: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
         let rows = Int(PQntuples(result))
@@ -65,9 +84,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Rows affected by a statement with parameters.
     public func command(_ sql: String, _ parameters: [String?] = [], code: SinkError.Code = .query) throws(SinkError) -> Int {
-        let result = Self.withOptionalCStrings(parameters) { params in
-            PQexecParams(conn, sql, Int32(parameters.count), nil, params, nil, nil, 0)
-        }
+        let result = try execute(sql, parameters, code: code)
         defer { PQclear(result) }
         try check(result, code: code, expect: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
         return Int(String(cString: PQcmdTuples(result))) ?? 0

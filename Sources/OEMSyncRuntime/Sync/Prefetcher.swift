@@ -1,0 +1,56 @@
+import Foundation
+
+/// Runs a producer on a thread of its own, up to `capacity` results ahead of the consumer: the
+/// next page of a feed is fetched and read while the current one is mapped and written.
+///
+/// The producer returns nil when it is done. ``cancel()`` stops it after its current call (a
+/// consumer that gives up, e.g. on a database failure); ``next()`` then returns nil.
+final class Prefetcher<Element: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var buffer: [Element] = []
+    private var done = false
+    private var cancelled = false
+    private let capacity: Int
+
+    init(capacity: Int = 2, name: String, produce: @escaping @Sendable () -> Element?) {
+        self.capacity = capacity
+        let thread = Thread { [self] in
+            while let element = produce() {
+                condition.lock()
+                while buffer.count >= capacity && !cancelled { condition.wait() }
+                if cancelled {
+                    condition.unlock()
+                    break
+                }
+                buffer.append(element)
+                condition.broadcast()
+                condition.unlock()
+            }
+            condition.lock()
+            done = true
+            condition.broadcast()
+            condition.unlock()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    /// The next result, waiting for it; nil once the producer is done (or cancelled) and all are taken.
+    func next() -> Element? {
+        condition.lock()
+        defer { condition.unlock() }
+        while buffer.isEmpty && !done { condition.wait() }
+        guard !buffer.isEmpty, !cancelled else { return nil }
+        condition.broadcast()
+        return buffer.removeFirst()
+    }
+
+    /// Stops the producer and waits until it has.
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        while !done { condition.wait() }
+        condition.unlock()
+    }
+}
