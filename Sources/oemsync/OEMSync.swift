@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import OEMSyncCore
 import OEMSyncRuntime
 
 @main
@@ -12,7 +13,7 @@ struct OEMSync: ParsableCommand {
             Exit codes: 0 ok, 1 failure, 64 usage error, 78 configuration or mapping invalid.
             The config file is --config, else $OEMSYNC_CONFIG, else /etc/oemsync/oemsync.yaml.
             """,
-        version: "0.1.0",
+        version: OEMSyncVersion.current,
         subcommands: [Check.self, MapMapping.self, Sync.self, Database.self])
 }
 
@@ -71,7 +72,7 @@ struct MapMapping: ParsableCommand {
     @Argument(help: "The mapping file.")
     var mapping: String
 
-    @Option(name: .long, help: "The sample payload (a CSV file).")
+    @Option(name: .long, help: "The sample payload: a CSV file, or a JSON payload (a saved API response) for a JSON mapping.")
     var input: String
 
     @Option(name: .long, help: "The data dictionary folder (default: a dictionary/ folder beside the mapping or up to three folders above it).")
@@ -97,8 +98,11 @@ struct Sync: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run feeds once now: `sync FEED... --once` or `sync --all --once`.",
         discussion: """
-            Prints, per feed and file, records read, rows written and records rejected (records = written + rejected).
-            Exit 1 when a feed failed or a file was quarantined, 78 when the config or a mapping is invalid.
+            CSV drops load every complete file; REST feeds resume or start a pull and fetch it page by page.
+            Prints, per feed and source (a file, a REST pull), records read, rows written and records rejected
+            (records = written + rejected).
+            Exit 1 when a feed failed, a file was quarantined or a page failed; 78 when the config or a mapping
+            is invalid. A REST feed parked on its daily quota or by the OEM's Retry-After is not a failure.
             """)
 
     @OptionGroup var config: ConfigOptions

@@ -3,6 +3,8 @@ import OEMSimulator
 import OEMSyncCore
 import OEMSyncFeeds
 import OEMSyncRuntime
+import OEMSyncSinks
+import Logging
 import OEMSyncTesting
 import Testing
 
@@ -322,6 +324,46 @@ struct RESTPipelineTests {
             #expect(run.status == 1)
             #expect(run.err.contains("HTTP 302 redirect to elsewhere.example, not followed"))
             #expect(await oem.dataRequests().count == 1)
+        }
+    }
+}
+
+@Suite("REST feeds after a database failure (SQLite and PostgreSQL)")
+struct RESTResumeTests {
+    @Test(
+        "a commit that fails mid-pull stops the feed; the next run resumes at that page, every order once, the checkpoint never backwards",
+        arguments: TestDatabase.backends)
+    func resumeAfterDatabaseFailure(_ backend: TestDatabase.Backend) async throws {
+        let expected = try await RESTPipelineTests().reference(backend)
+        try await withSimulator { oem in
+            let ws = try RESTWorkspace(backend, feeds: [RESTWorkspace.ordersV1(oem)], oem: oem)
+            let load = Project.load(configPath: ws.configPath, catalog: try ws.db.database.catalog(), catalogIsComplete: true)
+            let project = try #require(load.project, "\(load.diagnostics)")
+            let feed = try #require(project.configuration.feed(named: "orders"))
+            let plan = try #require(project.plans["orders"])
+            let services = try ws.services()
+            let failing = FailureModeTests.FailingDatabase(ws.db.database, failAt: 3)
+            let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+            let first = try await onThread {
+                RESTSync(feed: feed, settings: feed.source.rest!, plan: plan, database: failing, services: services, logger: logger).run()
+            }
+            #expect(first.error?.code == .database)
+            #expect(try ws.batches().count == 2)
+            let mid = try #require(try ws.checkpoint())
+            #expect(mid.pull?.next == .page(3))
+            let second = try await onThread {
+                RESTSync(feed: feed, settings: feed.source.rest!, plan: plan, database: ws.db.database, services: services, logger: logger).run()
+            }
+            #expect(second.error == nil)
+            #expect(second.files.first?.resumedFrom == "page 3")
+            #expect(try ws.orders() == expected.orders)
+            #expect(try ws.rejects() == expected.rejects)
+            // 20 orders, each in exactly one committed batch.
+            let total = try ws.db.query("SELECT CAST(sum(records_in) AS TEXT) FROM oemsync_batches")
+            #expect(total == [["20"]])
+            let end = try #require(try ws.checkpoint())
+            #expect(end.pull == nil)
+            #expect(end.hwm! > (mid.hwm ?? .init(t: 0, id: "")))
         }
     }
 }

@@ -1,4 +1,5 @@
 import CCurl
+import OEMSyncCore
 import Foundation
 
 /// HTTP through libcurl, one easy handle per transport so connections are kept alive between the
@@ -185,9 +186,4 @@ final class ResponseSink {
         headers.append((name, value))
         if name == "content-length", let n = Int(value), n > 0, n <= limit { body.reserveCapacity(n) }
     }
-}
-
-/// The version oemsync reports (User-Agent, `--version`).
-public enum OEMSyncVersion {
-    public static let current = "0.2.0"
 }
