@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import OEMSyncCore
 import OEMSyncSinks
 
@@ -55,6 +56,19 @@ final class BatchWriter: @unchecked Sendable {
         let thread = Thread { [self] in loop() }
         thread.name = "oemsync-writer"
         thread.start()
+    }
+
+    /// A writer that logs every committed batch at debug level: its id, source, position and counts.
+    convenience init(database: any DealerDatabase, table: TargetTable, logger: Logger) {
+        self.init(database: database, table: table) { context, summary in
+            logger.debug(
+                "batch committed",
+                metadata: [
+                    LogKey.batch: .stringConvertible(summary.receipt.batchID), LogKey.file: .string(context.source),
+                    LogKey.position: .string(context.positionStart), LogKey.records: .stringConvertible(summary.totals.recordsIn),
+                    LogKey.rejected: .stringConvertible(summary.totals.rejected),
+                ])
+        }
     }
 
     func begin(_ context: BatchContext) { enqueue(.begin(context)) }

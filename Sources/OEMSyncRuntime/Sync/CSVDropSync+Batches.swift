@@ -20,16 +20,7 @@ extension CSVDropSync {
         _ reader: CSVReader, bound: BoundMapping, file: DropDirectory.ClaimedFile, checkpoint stored: String?, resumed: Bool
     ) -> (committed: [BatchWriter.Committed], failure: SinkError?, readError: String?) {
         let mapper = BatchMapper(bound)
-        let batchLogger = logger
-        let writer = BatchWriter(database: database, table: plan.targetTable) { context, summary in
-            batchLogger.debug(
-                "batch committed",
-                metadata: [
-                    LogKey.batch: .stringConvertible(summary.receipt.batchID), LogKey.file: .string(context.source),
-                    LogKey.records: .stringConvertible(summary.totals.recordsIn),
-                    LogKey.rejected: .stringConvertible(summary.totals.rejected),
-                ])
-        }
+        let writer = BatchWriter(database: database, table: plan.targetTable, logger: logger)
         let batchRows = source.batchRows
         let chunkRows = min(batchRows, Self.chunkRows)
         var checkpoint = stored

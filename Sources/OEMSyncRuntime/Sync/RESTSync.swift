@@ -85,15 +85,7 @@ public struct RESTSync: Sendable {
             logger.info("pull resumed", metadata: [LogKey.position: .string(source.position)])
         }
         let mapper = BatchMapper(bound)
-        let batchLogger = logger
-        let writer = BatchWriter(database: database, table: plan.targetTable) { context, summary in
-            batchLogger.debug(
-                "batch committed",
-                metadata: [
-                    LogKey.batch: .stringConvertible(summary.receipt.batchID), LogKey.position: .string(context.positionStart),
-                    LogKey.records: .stringConvertible(summary.totals.recordsIn), LogKey.rejected: .stringConvertible(summary.totals.rejected),
-                ])
-        }
+        let writer = BatchWriter(database: database, table: plan.targetTable, logger: logger)
         let pullRef = "pull \(services.clock.now())"
         var before = stored
         var batchNumber = 0

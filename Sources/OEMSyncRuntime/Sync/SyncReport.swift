@@ -1,3 +1,5 @@
+import OEMSyncSinks
+
 /// What one run of a feed did, file by file: the figures `oemsync sync` prints.
 public struct FeedReport: Sendable {
     public var feed: String
@@ -66,5 +68,31 @@ public struct FileReport: Sendable {
         case .failed: return "failed"
         case .parked: return "parked"
         }
+    }
+}
+
+extension FileReport {
+    /// Adds a committed batch's figures; reject reasons stay sorted, most frequent first.
+    mutating func add(_ c: BatchWriter.Committed) {
+        batches += 1
+        recordsIn += c.totals.recordsIn
+        written += c.totals.written
+        superseded += c.totals.superseded
+        rejected += c.totals.rejected
+        warnings += c.totals.warnings
+        inserted += c.receipt.inserted
+        updated += c.receipt.updated
+        unchanged += c.receipt.unchanged
+        requests += c.end?.requests ?? 0
+        duplicates += c.end?.duplicates ?? 0
+        if c.end?.failure != nil { failedBatches += 1 }
+        for code in c.rejectCodes {
+            if let i = rejectReasons.firstIndex(where: { $0.code == code }) {
+                rejectReasons[i].count += 1
+            } else {
+                rejectReasons.append((code, 1))
+            }
+        }
+        rejectReasons.sort { $0.count != $1.count ? $0.count > $1.count : $0.code < $1.code }
     }
 }
