@@ -4,7 +4,7 @@
 /// Written on the command line as `KIND[:ARG][xCOUNT][+AFTER][@PATH]`:
 /// `503x3` (three 503s), `429:2` (one 429 with `Retry-After: 2`), `slow:5x2@/api/v1`,
 /// `reset+4` (the fifth request: the connection is closed without an answer), `truncated`,
-/// `invalid-json`, `body-error:50001`, `unauthorized`, `redirect:URL`.
+/// `invalid-json`, `body-error:50001`, `unauthorized`, `redirect:URL`, `maintenance`.
 public struct Fault: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {
         /// An HTTP error status, with `Retry-After` when given (seconds or an HTTP date).
@@ -24,6 +24,9 @@ public struct Fault: Sendable, Hashable, CustomStringConvertible {
         /// HTTP 302 to another URL (a maintenance page, a moved API): a client must not follow it
         /// with its credentials.
         case redirect(to: String)
+        /// HTTP 200 with a JSON body without the API's error code (`{"message": ..., "data": null}`):
+        /// a gateway's maintenance notice, which must not pass for an empty result.
+        case maintenance
     }
 
     public var kind: Kind
@@ -50,6 +53,7 @@ public struct Fault: Sendable, Hashable, CustomStringConvertible {
         case .bodyError(let c): name = "body-error:\(c)"
         case .unauthorized: name = "unauthorized"
         case .redirect(let to): name = "redirect:\(to)"
+        case .maintenance: name = "maintenance"
         }
         return name + (count != 1 ? "x\(count)" : "") + (after > 0 ? "+\(after)" : "") + (path.isEmpty ? "" : "@\(path)")
     }
@@ -87,6 +91,7 @@ public struct Fault: Sendable, Hashable, CustomStringConvertible {
         case "truncated": kind = .truncated
         case "invalid-json": kind = .invalidJSON
         case "unauthorized": kind = .unauthorized
+        case "maintenance": kind = .maintenance
         case "redirect":
             guard let to = arg, !to.isEmpty else { throw ParseError(description: "invalid fault '\(text)': redirect:URL") }
             kind = .redirect(to: to)

@@ -119,6 +119,8 @@ actor SimulatorState {
             return unauthorized("token expired")
         case .redirect(let to):
             return .response(status: 302, headers: [("Location", to)], body: [])
+        case .maintenance:
+            return Self.json("{\"message\":\"系统维护中，请稍后访问 (simulated)\",\"data\":null}")
         }
     }
 

@@ -48,6 +48,16 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "The largest page served.")
     var maxPageSize: Int = 500
 
+    @Option(help: "After this many data requests, the --update orders change (new status and change time): records updated while a client pages.")
+    var updateAfter: Int?
+
+    @Option(name: .customLong("update"), help: "An order number that changes after --update-after requests (repeatable).")
+    var updates: [String] = []
+
+    func validate() throws {
+        if (updateAfter == nil) != updates.isEmpty { throw ValidationError("--update-after and --update go together") }
+    }
+
     func run() async throws {
         var config = SimulatorConfig()
         do {
@@ -59,6 +69,7 @@ struct SimulatorCommand: AsyncParsableCommand {
         config.tokenLifetime = tokenLifetime
         config.maxPageSize = maxPageSize
         if let rateLimit { config.rateLimit = (rateLimit, burst) }
+        if let updateAfter { config.updateDuringPull = (updateAfter, updates) }
         let simData = try orders.map { SimulatorData.generated(orders: $0, seed: seed) } ?? SimulatorData.load(directory: data)
         let oem = try await OEMSimulator.start(data: simData, config: config, port: port)
         FileHandle.standardOutput.write(Data("listening on \(oem.baseURL)\n".utf8))

@@ -20,9 +20,9 @@ struct CLITests {
         var err: String
     }
 
-    func run(_ arguments: [String], cwd: String = Fixture.root, environment: [String: String] = [:]) throws -> Run {
+    func run(_ arguments: [String], cwd: String = Fixture.root, environment: [String: String] = [:], executable: String = CLITests.binary) throws -> Run {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.currentDirectoryURL = URL(fileURLWithPath: cwd)
         var env = ProcessInfo.processInfo.environment
@@ -206,6 +206,17 @@ struct CLITests {
         #expect(pull["requests"] as? Int == 5)  // 3 pages; the second one answered 503 twice first
         #expect(pull["retries"] as? Int == 2)
         #expect(sync.err.contains("msg=\"request retried\""))
+    }
+
+    @Test("the simulator refuses a fault it does not know, with the forms it takes")
+    func simulatorUsage() throws {
+        let simulator = (Self.binary as NSString).deletingLastPathComponent + "/oemsync-simulator"
+        let r = try run(["--fault", "504x2@/api", "--fault", "explode"], executable: simulator)
+        #expect(r.status == 64)
+        #expect(r.err.contains("invalid fault 'explode': expected an HTTP status (500, 503, 429...), slow, reset, truncated"))
+        let pair = try run(["--update-after", "3"], executable: simulator)
+        #expect(pair.status == 64)
+        #expect(pair.err.contains("--update-after and --update go together"))
     }
 
     @Test("sync --all --once loads the drops, prints the figures, and finds nothing new the second time")

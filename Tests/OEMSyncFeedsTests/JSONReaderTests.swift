@@ -120,13 +120,18 @@ struct JSONReaderTests {
         #expect(page.rawText(0, in: []) == #"{"vin":"V1"}"#)
     }
 
-    @Test("null or [] where the records are is no records; a missing container or a wrong shape is an error")
+    @Test("null or [] where the records are is no records; a missing container, a null one or a wrong shape is an error")
     func shapes() throws {
         let reader = JSONRecordReader(records: try path("$.data.list[*]"), fields: [.init(path: try path("id"))])
         #expect(try reader.read(Array(#"{"data": {"list": null}}"#.utf8)).records.isEmpty)
-        #expect(try reader.read(Array(#"{"data": null}"#.utf8)).records.isEmpty)
         #expect(try reader.read(Array(#"{"data": {"list": []}}"#.utf8)).records.isEmpty)
+        // `"data": null` is an empty result only where an error-code rule vouches for the envelope.
+        let vouched = JSONRecordReader(records: try path("$.data.list[*]"), fields: [.init(path: try path("id"))], nullContainers: true)
+        #expect(try vouched.read(Array(#"{"code": 0, "data": null}"#.utf8)).records.isEmpty)
+        let topLevel = JSONRecordReader(records: try path("$[*]"), fields: [.init(path: try path("id"))], captures: [try path("$.code")])
+        #expect(throws: JSONPayloadError.self) { try topLevel.read(Array(#"{"code": 500}"#.utf8)) }
         for (payload, message) in [
+            (#"{"code": 500, "data": null}"#, "$.data is null"),
             (#"{"code": 500, "msg": "error"}"#, "$ has no member 'data'"),
             (#"{"data": {"items": []}}"#, "$.data has no member 'list'"),
             (#"{"data": {"list": {"id": 1}}}"#, "$.data.list is an object, expected an array"),
@@ -155,6 +160,14 @@ struct JSONReaderTests {
             #expect(!error.isShape)
             #expect(error.description.contains("truncated"))
         }
+    }
+
+    @Test("a record with a NUL character is rejected as json.nul; its neighbours are read")
+    func nul() throws {
+        let reader = JSONRecordReader(records: try path("$[*]"), fields: [.init(path: try path("name"))])
+        let page = try reader.read(Array(#"[{"name": "a\u0000b"}, {"name": "ok"}]"#.utf8))
+        #expect(page.records.map { $0.problem?.code } == ["json.nul", nil])
+        #expect(page.records[1].fields == ["ok"])
     }
 
     @Test("a top-level array of records")

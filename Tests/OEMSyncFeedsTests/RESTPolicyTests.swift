@@ -1,4 +1,5 @@
 import Foundation
+import OEMSimulator
 import OEMSyncCore
 @testable import OEMSyncFeeds
 import OEMSyncTesting
@@ -112,6 +113,7 @@ struct RESTPolicyTests {
         #expect(RESTSource.resolve("/api/v3/orders?page=2", against: base) == "https://api.oem.example/api/v3/orders?page=2")
         #expect(RESTSource.resolve("orders?page=2", against: base) == "https://api.oem.example/api/v3/orders?page=2")
         #expect(RESTSource.resolve("https://cdn.example/x", against: base) == "https://cdn.example/x")
+        #expect(RESTSource.resolve("?page=2", against: base) == "https://api.oem.example/api/v3/orders?page=2")
         #expect(RequestRunner.host(of: "https://user:pw@api.oem.example:8443/x?y") == "api.oem.example:8443")
     }
 
@@ -121,6 +123,45 @@ struct RESTPolicyTests {
             RESTSource.redacted("https://oem/api?page=2&api_key=s3cr3t&appKey=k&sign=abc&updatedSince=2025-12-01")
                 == "https://oem/api?page=2&api_key=***&appKey=***&sign=***&updatedSince=2025-12-01")
         #expect(RESTSource.redacted("https://oem/api") == "https://oem/api")
+        #expect(RESTSource.redacted("https://oem/api?ak=1&page=2", also: ["ak"]) == "https://oem/api?ak=***&page=2")
+        // An API key the OEM echoes in its next links is taken out before the link is stored.
+        #expect(RESTSource.removing(["ak"], from: "https://oem/api?page=2&ak=s3cr3t&size=5") == "https://oem/api?page=2&size=5")
+        #expect(RESTSource.removing(["ak"], from: "https://oem/api?ak=s3cr3t") == "https://oem/api")
+    }
+
+    @Test("a half-open breaker's probe that the host answers in any way closes it: a 429 does not leave it stuck")
+    func breakerProbeAnswered() async throws {
+        var config = SimulatorConfig()
+        config.faults = [Fault(.status(503), count: 2), Fault(.status(429), after: 2)]
+        try await withSimulator(config: config) { oem in
+            let clock = TestClock()
+            let breakers = CircuitBreakers(threshold: 2, cooldown: .seconds(30))
+            let url = oem.baseURL + "/api/v2/orders?limit=1"
+            let fetch: @Sendable () throws -> FetchOutcome<Int> = {
+                let runner = RequestRunner(
+                    transport: try CurlTransport(), authenticator: Authenticator(method: .basic(user: "d001", password: Secret("pw-d001"))),
+                    limiter: nil, breakers: breakers, policy: RetryPolicy(maxAttempts: 1), clock: clock)
+                return runner.fetch(HTTPRequest(url: url)) { _ in .accept(1) }.outcome
+            }
+            for _ in 0..<2 { _ = try await onThread(fetch) }
+            #expect(breakers.state(host: RequestRunner.host(of: url)) != .closed(failures: 0))
+            guard case .circuitOpen = try await onThread(fetch) else {
+                Issue.record("the open breaker let a request through")
+                return
+            }
+            clock.advance(.seconds(30))
+            guard case .failure(let message, _) = try await onThread(fetch) else {  // the probe: 429
+                Issue.record("expected the probe's 429")
+                return
+            }
+            #expect(message.hasPrefix("HTTP 429"))
+            #expect(breakers.state(host: RequestRunner.host(of: url)) == .closed(failures: 0))
+            guard case .success(1, _) = try await onThread(fetch) else {
+                Issue.record("the breaker stayed shut after its probe was answered")
+                return
+            }
+            #expect(await oem.dataRequests().count == 4)
+        }
     }
 }
 

@@ -132,6 +132,50 @@ struct RESTConfigurationTests {
         // The secret itself is not echoed by the diagnostic's rendering either.
         let rendered = DiagnosticRenderer(sources: [path: result.redactedText ?? ""]).render(result.diagnostics)
         #expect(rendered.contains("error[C113]"))
+        #expect(rendered.contains("client_secret: ***}"), "\(rendered)")
+        #expect(rendered.contains("headers: {Authorization: ***}"), "\(rendered)")
+        #expect(!rendered.contains("hunter2"))
+        #expect(!rendered.contains("Bearer x"))
+    }
+
+    @Test("the lower bound is written with the pattern's own fraction digits")
+    func fractionDigits() throws {
+        let (result, _, _) = try load(
+            """
+            oemsync: 1
+            database: {url: "sqlite:dealer.db"}
+            credentials:
+              a: {auth: {kind: none}}
+            feeds:
+              f:
+                mapping: m.yaml
+                source:
+                  kind: rest
+                  url: https://oem.example/x
+                  credentials: a
+                  record_id: id
+                  incremental: {param: since, field: t, format: "yyyy-MM-dd HH:mm:ss.SSS", timezone: Asia/Shanghai}
+            """)
+        let codec = try #require(result.configuration?.feed(named: "f")?.source.rest?.source.incremental?.codec)
+        let t = Timestamp(seconds: 1_764_555_300, microseconds: 123_456)
+        #expect(codec.format(t) == "2025-12-01 10:15:00.123")
+        #expect(codec.parse("2025-12-01 10:15:00.123") == Timestamp(seconds: 1_764_555_300, microseconds: 123_000))
+    }
+
+    @Test("plain http is allowed to loopback, IPv6 included, and with allow_http (for the token endpoint too)")
+    func plainHTTP() throws {
+        for (url, allowed) in [("http://127.0.0.1:8080/x", true), ("http://[::1]:8080/x", true), ("http://localhost/x", true), ("http://10.0.0.5/x", false)] {
+            let (result, _, _) = try load(
+                """
+                oemsync: 1
+                database: {url: "sqlite:dealer.db"}
+                credentials:
+                  a: {auth: {kind: oauth2, token_url: "http://oem.lan/token", allow_http: true, client_id: x, client_secret_env: S}}
+                feeds:
+                  f: {mapping: m.yaml, source: {kind: rest, url: "\(url)", credentials: a}}
+                """)
+            #expect(result.diagnostics.contains { $0.code == "C111" } == !allowed, "\(url): \(result.diagnostics)")
+        }
     }
 
     @Test("a secret is read from its file or variable when a sync starts; a missing one names where it was looked for")

@@ -120,6 +120,19 @@ struct RESTPipelineTests {
         }
     }
 
+    @Test("an absurd Retry-After parks the feed like any long one, without a crash", arguments: TestDatabase.backends)
+    func hugeRetryAfter(_ backend: Backend) async throws {
+        var config = SimulatorConfig()
+        config.faults = [Fault(.status(503, retryAfter: "10000000000000"))]
+        try await withSimulator(config: config) { oem in
+            let ws = try RESTWorkspace(backend, feeds: [RESTWorkspace.ordersV1(oem)], oem: oem)
+            let run = try await ws.sync()
+            #expect(run.status == 0, "\(run.err)")
+            #expect(run.out.contains("parked"))
+            #expect(ws.clock.sleeps.isEmpty)
+        }
+    }
+
     @Test("exhausted retries fail the page into the ledger with its request and response; the next run resumes at that page", arguments: TestDatabase.backends)
     func exhausted(_ backend: Backend) async throws {
         let expected = try await reference(backend)
@@ -180,13 +193,18 @@ struct RESTPipelineTests {
     func bodyErrors(_ backend: Backend) async throws {
         let expected = try await reference(backend)
         var config = SimulatorConfig()
-        config.faults = [Fault(.bodyError(code: 50001), count: 2, after: 1), Fault(.bodyError(code: 40100), after: 4)]
+        config.faults = [
+            Fault(.bodyError(code: 50001), count: 2, after: 1), Fault(.maintenance, after: 4), Fault(.bodyError(code: 40100), after: 6),
+        ]
         try await withSimulator(config: config) { oem in
             let ws = try RESTWorkspace(backend, feeds: [RESTWorkspace.ordersV1(oem)], oem: oem)
             let first = try await ws.sync()
             #expect(first.status == 1)
             let batches = try ws.batches()
             #expect(batches[1].notes?.contains("error code 50001 in the response body") == true)
+            // A body without the API's error code (a gateway's notice, "data": null) is retried, never read
+            // as an empty last page.
+            #expect(batches[2].notes?.contains("the response body has no error code at $.code") == true)
             #expect(batches.last?.status == "failed")
             #expect(batches.last?.requests == 1)  // not retried
             #expect(batches.last?.error?.hasPrefix("error code 40100 in the response body: 系统繁忙") == true)
@@ -311,6 +329,20 @@ struct RESTPipelineTests {
             #expect(try ws.checkpoint()?.pull == nil)
             #expect(try ws.orders().count == 12)
             #expect(run.out.contains("1 failed page skipped, kept for replay"))
+        }
+    }
+
+    @Test("on_failure: continue stops after three failed pages in a row (past the end of a listing, an OEM that answers nothing useful)", arguments: TestDatabase.backends)
+    func continueStops(_ backend: Backend) async throws {
+        var config = SimulatorConfig()
+        config.faults = [Fault(.status(404), count: 1000)]
+        try await withSimulator(config: config) { oem in
+            let ws = try RESTWorkspace(backend, feeds: [RESTWorkspace.ordersV1(oem, extra: "on_failure: continue")], oem: oem)
+            let run = try await ws.sync()
+            #expect(run.status == 1)
+            #expect(await oem.dataRequests().count == 3)
+            #expect(try ws.batches().map(\.status) == ["failed", "failed", "failed"])
+            #expect(run.err.contains("3 pages failed in a row, the pull stops"))
         }
     }
 

@@ -44,7 +44,9 @@ public struct JSONRecordReader: Sendable {
     ///   - records: where the records are (from the document root).
     ///   - fields: the fields every record is read into.
     ///   - captures: further root paths wanted from each payload (a next cursor, an error code).
-    public init(records: JSONPath, fields: [Field], captures: [JSONPath] = []) {
+    /// - Parameter nullContainers: whether a `null` container on the records path (`"data": null`)
+    ///   is zero records rather than an error (see ``JSONRecordWalker``).
+    public init(records: JSONPath, fields: [Field], captures: [JSONPath] = [], nullContainers: Bool = false) {
         self.fields = fields
         var prefixes: [JSONPath] = []
         for f in fields where f.path.anchor == .root {
@@ -54,7 +56,7 @@ public struct JSONRecordReader: Sendable {
         rootPrefixes = prefixes
         var all = captures
         for p in prefixes where !all.contains(p) { all.append(p) }
-        walker = JSONRecordWalker(records: records, captures: all)
+        walker = JSONRecordWalker(records: records, captures: all, nullContainers: nullContainers)
     }
 
     /// The path up to (not including) its first `[*]`.
@@ -72,7 +74,12 @@ public struct JSONRecordReader: Sendable {
             var values: [String] = []
             values.reserveCapacity(fields.count)
             for field in fields { values.append(text(of: field, in: record, captures: found.captures)) }
-            records.append(RawRecord(line: firstLine + n, fields: values))
+            // JSON may escape a NUL (\u0000); no database text column holds one, so such a record is
+            // rejected with its reason rather than failing its whole page in the database.
+            let problem = values.contains { $0.utf8.contains(0) }
+                ? RecordProblem(code: "json.nul", message: "a field holds a NUL character (\\u0000), which a database text column cannot store")
+                : nil
+            records.append(RawRecord(line: firstLine + n, fields: values, problem: problem))
         }
         return Page(
             records: records, rawRanges: found.records.map(\.byteRange),

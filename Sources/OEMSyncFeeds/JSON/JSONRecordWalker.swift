@@ -41,19 +41,23 @@ public struct JSONPayloadError: Error, Sendable, Hashable, CustomStringConvertib
 ///
 /// The records path's containers must exist: a missing `data` in `$.data.items[*]` means the OEM
 /// sent something else (an error page, a changed API) and is an error, never zero records; `null`
-/// or `[]` where the array is expected is zero records.
+/// or `[]` where the array is expected is zero records. A `null` container on the way
+/// (`"data": null`) is zero records only when `nullContainers` says so (the payload's error code
+/// was checked and says success), an error otherwise.
 public struct JSONRecordWalker: Sendable {
     public let records: JSONPath
     public let captures: [JSONPath]
+    public let nullContainers: Bool
     private let root: Node
 
     /// - Parameters:
     ///   - records: where the records are, from the document root; up to the first `[*]` it is
     ///     followed while reading, the rest on each element.
     ///   - captures: root paths whose values are wanted; they must not contain `[*]`.
-    public init(records: JSONPath, captures: [JSONPath] = []) {
+    public init(records: JSONPath, captures: [JSONPath] = [], nullContainers: Bool = false) {
         self.records = records
         self.captures = captures
+        self.nullContainers = nullContainers
         let root = Node()
         var node = root
         let segments = records.segments
@@ -110,7 +114,7 @@ public struct JSONRecordWalker: Sendable {
 
     public func walk(_ payload: [UInt8]) throws(JSONPayloadError) -> JSONPage {
         try payload.withUnsafeBufferPointer { (buffer) throws(JSONPayloadError) -> JSONPage in
-            var walk = Walk(parser: JSONParser(buffer), captures: captures)
+            var walk = Walk(parser: JSONParser(buffer), captures: captures, nullContainers: nullContainers)
             do {
                 try walk.visit(root, path: "$", depth: 0)
                 try walk.parser.expectEnd()
@@ -128,11 +132,19 @@ public struct JSONRecordWalker: Sendable {
     private struct Walk {
         var parser: JSONParser
         let captures: [JSONPath]
+        let nullContainers: Bool
         var page = JSONPage()
 
-        init(parser: JSONParser, captures: [JSONPath]) {
+        init(parser: JSONParser, captures: [JSONPath], nullContainers: Bool) {
             self.parser = parser
             self.captures = captures
+            self.nullContainers = nullContainers
+        }
+
+        /// `null` where a container of the records path should be.
+        func checkNull(_ node: Node, path: String) throws {
+            guard node.onRecordsPath, node.recordsRest == nil, !node.singleRecord, !nullContainers else { return }
+            throw JSONPayloadError(shape: "the records are not where the mapping says: \(path) is null")
         }
 
         mutating func visit(_ node: Node, path: String, depth: Int) throws {
@@ -145,6 +157,9 @@ public struct JSONRecordWalker: Sendable {
             }
             let b = try parser.peek()
             if b == UInt8(ascii: "{"), !node.keys.isEmpty {
+                if node.recordsRest != nil {
+                    throw JSONPayloadError(shape: "the records are not where the mapping says: \(path) is an object, expected an array")
+                }
                 parser.i += 1
                 var seen: Set<String> = []
                 if try parser.peek() == UInt8(ascii: "}") {
@@ -199,14 +214,18 @@ public struct JSONRecordWalker: Sendable {
                 let expected = node.recordsRest != nil ? "an array" : "an object"
                 throw JSONPayloadError(shape: "the records are not where the mapping says: \(path) is \(kind), expected \(expected)")
             }
-            // null on the records path: no records. Anything else here is not wanted.
+            // null on the records path: no records (see checkNull). Anything else here is not wanted.
+            if b == UInt8(ascii: "n") { try checkNull(node, path: path) }
             try parser.skipValue(depth: depth)
         }
 
         /// The same as `visit`, on a value already built.
         mutating func evaluate(_ node: Node, _ value: JSONValue, path: String, raw: Range<Int>?) throws {
             for id in node.captureIDs { page.captures[captures[id]] = value }
-            if case .null = value { return }
+            if case .null = value {
+                try checkNull(node, path: path)
+                return
+            }
             if node.singleRecord {
                 page.records.append(JSONRecord(value: value, parents: [], byteRange: raw))
             }

@@ -119,7 +119,9 @@ public final class Authenticator: @unchecked Sendable {
         if let type = body[key: "token_type"]?.fieldText, type.lowercased() != "bearer" {
             throw AuthFailure(message: "the OAuth2 token type is '\(type)', not Bearer", isRetryable: false)
         }
-        let lifetime = body[key: "expires_in"]?.fieldText.flatMap(Double.init) ?? 3600
+        // An absent, unreadable or absurd lifetime (NaN, 1e400, negative) is taken as an hour.
+        var lifetime = body[key: "expires_in"]?.fieldText.flatMap(Double.init) ?? 3600
+        if !lifetime.isFinite || lifetime <= 0 || lifetime > 366 * 86_400 { lifetime = 3600 }
         let early = min(60, lifetime / 10)
         let refreshAt = Timestamp(microseconds: now.microseconds + Int64((lifetime - early) * 1_000_000))
         lock.withLock {

@@ -44,6 +44,15 @@ public struct CircuitBreaker: Sendable, Hashable {
         }
     }
 
+    /// What ``permit(at:)`` would say, without taking the probe.
+    public func check(at now: Duration) -> Permission {
+        switch state {
+        case .closed: return .allowed
+        case .open(let until): return now >= until ? .allowed : .rejected(retryAt: until)
+        case .halfOpen: return .rejected(retryAt: now + .seconds(1))
+        }
+    }
+
     public mutating func success() { state = .closed(failures: 0) }
 
     public mutating func failure(at now: Duration) {
@@ -75,6 +84,10 @@ public final class CircuitBreakers: @unchecked Sendable {
 
     public func permit(host: String, at now: Duration) -> CircuitBreaker.Permission {
         lock.withLock { breakers[host, default: CircuitBreaker(threshold: threshold, cooldown: cooldown)].permit(at: now) }
+    }
+
+    public func check(host: String, at now: Duration) -> CircuitBreaker.Permission {
+        lock.withLock { breakers[host]?.check(at: now) ?? .allowed }
     }
 
     public func success(host: String) {

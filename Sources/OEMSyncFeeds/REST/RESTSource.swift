@@ -66,21 +66,29 @@ public final class RESTSource: @unchecked Sendable {
     let idField: Int?
     let timeField: Int?
     let errorCapture: [JSONPath]
+    /// Query parameters that carry a secret (an API key in the query): masked wherever a URL is
+    /// shown, and taken out of next links before they are stored (the key is added to every request).
+    let secretParameters: Set<String>
 
     public private(set) var checkpoint: RESTCheckpoint
     private var pull: RESTCheckpoint.Pull
     private let previouslySeen: [String: Int64]
-    /// Every record delivered in this run: id hash -> change time (nil when there is none).
-    private var runSeen: [Int: Int64?] = [:]
-    /// Records of the current pass, to see one served twice.
+    /// Records delivered in this run, by id and by (id, change time), hashed; and the ids of the
+    /// current pass, to see one served twice. Capped at ``maxTracked`` each, so memory stays
+    /// bounded: past it a run no longer finds duplicates of its own or pages that shifted.
+    private var runIDs: Set<Int> = []
+    private var runVersions: Set<Int> = []
     private var passSeen: Set<Int> = []
     /// Delivered with a change time inside the overlap window of the newest one, for `seen`.
     private var recent: [String: Int64] = [:]
     private var shifted = false
     private var pagesThisRun = 0
+    private var failedInARow = 0
     private var finished = false
     static let maxRepairs = 2
+    static let maxFailedInARow = 3
     static let maxSeen = 10_000
+    static let maxTracked = 1_000_000
 
     /// - Parameters:
     ///   - reader: reads the mapping's fields; the record id and change time are added to them.
@@ -90,6 +98,11 @@ public final class RESTSource: @unchecked Sendable {
         checkpoint: RESTCheckpoint?, clock: any SyncClock
     ) {
         self.settings = settings
+        if case .apiKey(let name, true, _) = runner.authenticator.method {
+            secretParameters = [name]
+        } else {
+            secretParameters = []
+        }
         self.runner = runner
         self.clock = clock
         var all = fields
@@ -102,7 +115,9 @@ public final class RESTSource: @unchecked Sendable {
         idField = add(settings.recordID)
         timeField = add(settings.incremental?.field)
         errorCapture = settings.bodyErrors?.paths ?? []
-        reader = JSONRecordReader(records: records, fields: all, captures: settings.pagination.bodyPaths + errorCapture)
+        // With an error-code rule, `"data": null` next to a success code is an empty result.
+        reader = JSONRecordReader(
+            records: records, fields: all, captures: settings.pagination.bodyPaths + errorCapture, nullContainers: settings.bodyErrors != nil)
         let stored = checkpoint ?? RESTCheckpoint()
         self.checkpoint = stored
         previouslySeen = stored.seen ?? [:]
@@ -125,8 +140,15 @@ public final class RESTSource: @unchecked Sendable {
     /// Whether this run resumes a pull an earlier run left unfinished.
     public var resumes: Bool { pull.pages > 0 || pull.next != .first }
 
-    /// The position of the next page, for reports.
-    public var position: String { pull.next.description }
+    /// The position of the next page, for reports and the ledger (a next link's secrets masked).
+    public var position: String {
+        if case .url(let link) = pull.next { return "next link " + redacted(link) }
+        return pull.next.description
+    }
+
+    /// A URL as the ledger and logs may show it (see ``redacted(_:also:)``), this feed's secret
+    /// query parameter included.
+    func redacted(_ url: String) -> String { Self.redacted(url, also: secretParameters) }
 
     public func next() -> Step {
         guard !finished else { return .done }
@@ -139,9 +161,9 @@ public final class RESTSource: @unchecked Sendable {
         case .success(let r): request = r
         case .failure(let problem):
             finished = true
-            return .failed(Failure(message: problem.message, request: settings.url, position: pull.next.description, response: nil, requests: 0, attempts: [], skipping: nil))
+            return .failed(Failure(message: problem.message, request: redacted(settings.url), position: position, response: nil, requests: 0, attempts: [], skipping: nil))
         }
-        let line = "\(request.method) \(Self.redacted(request.url))"
+        let line = "\(request.method) \(redacted(request.url))"
         let result = runner.fetch(request) { response -> Acceptance<JSONRecordReader.Page> in
             self.accept(response)
         }
@@ -151,7 +173,8 @@ public final class RESTSource: @unchecked Sendable {
             return .parked(reason: "the daily request quota of these credentials is spent; it renews at \(renews)", until: renews)
         case .comeBackLater(let reason, let wait):
             finished = true
-            return .parked(reason: reason, until: Timestamp(microseconds: clock.now().microseconds + Int64(wait.seconds * 1_000_000)))
+            let micros = Int64(min(wait.seconds, 10 * 365 * 86_400) * 1_000_000)
+            return .parked(reason: reason, until: Timestamp(microseconds: clock.now().microseconds + micros))
         case .circuitOpen(let host, let wait):
             // The OEM is failing: a failure of the run (the ledger says so), though nothing was sent now.
             finished = true
@@ -159,16 +182,24 @@ public final class RESTSource: @unchecked Sendable {
             if let last = result.attempts.last { message = "\(last.problem); " + message }
             return .failed(
                 Failure(
-                    message: message, request: line, position: pull.next.description, response: nil, requests: result.requests,
+                    message: message, request: line, position: position, response: nil, requests: result.requests,
                     attempts: result.attempts, skipping: nil))
         case .failure(let message, let response):
             finished = true
+            pagesThisRun += 1
+            failedInARow += 1
+            // A feed that skips failed pages still stops after a few in a row: past the end of a
+            // listing, or at an OEM that answers nothing useful, there is no next page to find.
+            let skip = failedInARow < Self.maxFailedInARow ? skipping() : nil
+            var text = message
+            if failedInARow >= Self.maxFailedInARow { text += "; \(failedInARow) pages failed in a row, the pull stops" }
             return .failed(
                 Failure(
-                    message: message, request: line, position: pull.next.description, response: response, requests: result.requests,
-                    attempts: result.attempts, skipping: skipping()))
+                    message: text, request: line, position: position, response: response, requests: result.requests,
+                    attempts: result.attempts, skipping: skip))
         case .success(let page, let response):
             pagesThisRun += 1
+            failedInARow = 0
             return .page(deliver(page, response: response, request: line, requests: result.requests, attempts: result.attempts))
         }
     }
@@ -234,8 +265,14 @@ public final class RESTSource: @unchecked Sendable {
             if let rule = settings.bodyErrors, let verdict = bodyError(rule, in: response.body) { return verdict }
             return .retry(error.isShape ? "unexpected payload: \(error.description)" : error.description)
         }
-        if let rule = settings.bodyErrors, let code = page.captures[rule.code]?.fieldText, !rule.success.contains(code) {
-            return verdict(rule, code: code, message: rule.message.flatMap { page.captures[$0]?.fieldText })
+        if let rule = settings.bodyErrors {
+            guard let code = page.captures[rule.code]?.fieldText else {
+                // The envelope the rule describes is not there: an error page, a proxy's answer.
+                return .retry("the response body has no error code at \(rule.code.text)")
+            }
+            if !rule.success.contains(code) {
+                return verdict(rule, code: code, message: rule.message.flatMap { page.captures[$0]?.fieldText })
+            }
         }
         return .accept(page)
     }
@@ -258,7 +295,7 @@ public final class RESTSource: @unchecked Sendable {
     // MARK: Pages
 
     private func deliver(_ page: JSONRecordReader.Page, response: HTTPResponse, request: String, requests: Int, attempts: [AttemptNote]) -> Page {
-        let position = pull.next.description
+        let position = self.position
         var kept: [RawRecord] = []
         kept.reserveCapacity(page.records.count)
         var duplicates = 0
@@ -270,13 +307,16 @@ public final class RESTSource: @unchecked Sendable {
             let time = timeField.flatMap { settings.incremental?.codec.parse(record.fields[$0]) }?.microseconds
             if let id {
                 let key = id.hashValue
-                if !passSeen.insert(key).inserted { shifted = true }
-                let earlier = runSeen[key]
+                var hasher = Hasher()
+                hasher.combine(id)
+                hasher.combine(time)
+                let version = hasher.finalize()
+                if passSeen.contains(key) { shifted = true } else if passSeen.count < Self.maxTracked { passSeen.insert(key) }
                 let duplicate: Bool
                 if let time {
-                    duplicate = previouslySeen[id] == time || earlier == .some(time)
+                    duplicate = previouslySeen[id] == time || runVersions.contains(version)
                 } else {
-                    duplicate = repairing && earlier != nil
+                    duplicate = repairing && runIDs.contains(key)
                 }
                 if duplicate {
                     // Still known for the next pull's overlap.
@@ -284,7 +324,10 @@ public final class RESTSource: @unchecked Sendable {
                     duplicates += 1
                     continue
                 }
-                runSeen[key] = .some(time)
+                if runIDs.count < Self.maxTracked {
+                    runIDs.insert(key)
+                    runVersions.insert(version)
+                }
                 if let time {
                     let mark = RESTCheckpoint.Mark(t: time, id: id)
                     if newest.map({ $0 < mark }) ?? true { newest = mark }
@@ -328,7 +371,7 @@ public final class RESTSource: @unchecked Sendable {
         checkpoint = after
         return Page(
             records: kept, read: page, payload: response.body, request: request, position: position,
-            positionAfter: endsPull ? "end" : pull.next.description, checkpoint: after, requests: requests, attempts: attempts,
+            positionAfter: endsPull ? "end" : self.position, checkpoint: after, requests: requests, attempts: attempts,
             duplicates: duplicates, endsPull: endsPull)
     }
 
@@ -349,9 +392,10 @@ public final class RESTSource: @unchecked Sendable {
             if case .cursor(let previous) = pull.next, previous == c { return nil }  // the same cursor again: a loop
             return .cursor(c)
         case .nextLink(let path, let header, _, _):
-            var link = path.flatMap { page.captures[$0]?.fieldText }.flatMap { $0.isEmpty ? nil : $0 }
-            if link == nil, header { link = Self.linkNext(response.headerValues("link")) }
-            guard let link, count > 0 else { return nil }
+            var found = path.flatMap { page.captures[$0]?.fieldText }.flatMap { $0.isEmpty ? nil : $0 }
+            if found == nil, header { found = Self.linkNext(response.headerValues("link")) }
+            guard let found, count > 0 else { return nil }
+            let link = Self.removing(secretParameters, from: found)
             if case .url(let previous) = pull.next, previous == link { return nil }
             return .url(link)
         }
@@ -406,6 +450,7 @@ public final class RESTSource: @unchecked Sendable {
         if link.hasPrefix("https://") || link.hasPrefix("http://") { return link }
         let origin = scheme(base) + RequestRunner.host(of: base)
         if link.hasPrefix("/") { return origin + link }
+        if link.hasPrefix("?") { return base.prefix { $0 != "?" } + link }  // the same resource, another query
         guard !link.contains("://") else { return nil }
         let path = base.dropFirst(origin.count).prefix { $0 != "?" }
         let dir = path.lastIndex(of: "/").map { String(path[...$0]) } ?? "/"
@@ -413,15 +458,26 @@ public final class RESTSource: @unchecked Sendable {
     }
 
     /// A URL as the ledger and logs may show it: the values of parameters that look like
-    /// credentials (`api_key`, `token`, `secret`, `password`, `signature`...) masked.
-    public static func redacted(_ url: String) -> String {
+    /// credentials (`api_key`, `token`, `secret`, `password`, `signature`...), and of those named
+    /// in `also`, masked.
+    public static func redacted(_ url: String, also: Set<String> = []) -> String {
         guard let q = url.firstIndex(of: "?") else { return url }
         let sensitive = ["key", "token", "secret", "password", "passwd", "sign", "signature", "auth", "credential"]
+        let named = Set(also.map { $0.lowercased() })
         let parts = url[url.index(after: q)...].split(separator: "&", omittingEmptySubsequences: false).map { pair -> String in
             guard let eq = pair.firstIndex(of: "=") else { return String(pair) }
             let name = pair[..<eq].lowercased()
-            return sensitive.contains(where: { name.contains($0) }) ? String(pair[...eq]) + "***" : String(pair)
+            return named.contains(name) || sensitive.contains(where: { name.contains($0) }) ? String(pair[...eq]) + "***" : String(pair)
         }
         return String(url[...q]) + parts.joined(separator: "&")
+    }
+
+    /// `url` without the query parameters named in `names`.
+    static func removing(_ names: Set<String>, from url: String) -> String {
+        guard !names.isEmpty, let q = url.firstIndex(of: "?") else { return url }
+        let kept = url[url.index(after: q)...].split(separator: "&").filter { pair in
+            !names.contains(String(pair.prefix { $0 != "=" }))
+        }
+        return String(url[..<q]) + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
     }
 }

@@ -92,7 +92,9 @@ public struct RequestRunner: Sendable {
             FetchResult(outcome: outcome, requests: requests, attempts: attempts)
         }
         while true {
-            if case .rejected(let retryAt) = breakers.permit(host: host, at: clock.uptime()) {
+            // A look first (nothing is spent on a host that is known to be down); the breaker's
+            // permission itself is taken just before the request goes out.
+            if case .rejected(let retryAt) = breakers.check(host: host, at: clock.uptime()) {
                 return result(.circuitOpen(host: host, wait: max(.zero, retryAt - clock.uptime())))
             }
             if let limiter {
@@ -105,7 +107,6 @@ public struct RequestRunner: Sendable {
             var problem: String
             var retryAfter: Duration?
             var retryable = true
-            var countsForBreaker = true
             do throws(AuthFailure) {
                 try authenticator.authorize(&authorized, transport: transport, clock: clock)
             } catch {
@@ -120,21 +121,24 @@ public struct RequestRunner: Sendable {
                 case .stop(let outcome): return result(outcome(lastResponse))
                 }
             }
+            if case .rejected(let retryAt) = breakers.permit(host: host, at: clock.uptime()) {
+                return result(.circuitOpen(host: host, wait: max(.zero, retryAt - clock.uptime())))
+            }
             requests += 1
+            // Every request that went out tells the breaker how the host is: down (5xx, timeouts,
+            // broken connections) or up (anything it answered, 4xx and 429 included).
             do throws(TransportError) {
                 let response = try transport.send(authorized)
                 lastResponse = response
+                if response.status >= 500 { breakers.failure(host: host, at: clock.uptime()) } else { breakers.success(host: host) }
                 switch response.status {
                 case 200..<300:
                     switch accept(response) {
                     case .accept(let value):
-                        breakers.success(host: host)
                         return result(.success(value, response))
                     case .retry(let why):
                         problem = why
-                        countsForBreaker = false
                     case .reject(let why):
-                        breakers.success(host: host)
                         return result(.failure(message: why, response: response))
                     }
                 case 401 where !refreshedToken && isOAuth2:
@@ -147,7 +151,6 @@ public struct RequestRunner: Sendable {
                 case 429, 503:
                     problem = "HTTP \(response.status)"
                     retryAfter = response.header("retry-after").flatMap { RetryAfter.parse($0, now: clock.now()) }
-                    countsForBreaker = response.status == 503
                 case 408, 500..<600:
                     problem = "HTTP \(response.status)"
                 case 300..<400:
@@ -162,8 +165,9 @@ public struct RequestRunner: Sendable {
                 problem = error.kind == .timeout ? "timeout: \(error.message)" : error.message
                 retryable = error.isRetryable
                 lastResponse = nil
+                // A TLS failure or an oversized answer is the host answering: it is up.
+                if retryable { breakers.failure(host: host, at: clock.uptime()) } else { breakers.success(host: host) }
             }
-            if countsForBreaker && retryable { breakers.failure(host: host, at: clock.uptime()) }
             guard retryable else {
                 attempts.append(AttemptNote(problem: problem, waited: nil, fromRetryAfter: false))
                 return result(.failure(message: problem, response: lastResponse))

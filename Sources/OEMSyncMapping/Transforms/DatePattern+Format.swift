@@ -33,7 +33,15 @@ extension DatePattern {
                 case .hour(let exact): pad(secondOfDay / 3600, exact ? 2 : 1)
                 case .minute: pad(secondOfDay / 60 % 60, 2)
                 case .second: pad(secondOfDay % 60, 2)
-                case .fraction: pad(micro, 6)
+                case .fraction(let digits):
+                    // Microseconds scaled to the pattern's digits: SSS is milliseconds.
+                    var v = micro
+                    if digits < 6 {
+                        for _ in digits..<6 { v /= 10 }
+                    } else {
+                        for _ in 6..<digits { v *= 10 }
+                    }
+                    pad(v, digits)
                 case .offset(let colon, let minutes):
                     if offset == 0 {
                         out += "Z"

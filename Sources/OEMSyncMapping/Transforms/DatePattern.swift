@@ -15,7 +15,8 @@ public struct DatePattern: Sendable, Hashable, CustomStringConvertible {
         case hour(exact: Bool)
         case minute
         case second
-        case fraction
+        /// A fraction of a second; read with 1 to 9 digits whatever `digits` is, written with `digits`.
+        case fraction(digits: Int)
         case offset(colon: Bool, minutes: Bool)
         case literal([UInt8])
     }
@@ -92,7 +93,8 @@ public struct DatePattern: Sendable, Hashable, CustomStringConvertible {
                 guard run == 2 else { throw PatternError("use 'ss' for seconds") }
                 tokens.append(.second)
             case "S":
-                tokens.append(.fraction)
+                guard run <= 9 else { throw PatternError("at most 9 'S' for the fraction of a second") }
+                tokens.append(.fraction(digits: run))
             case "X":
                 guard run <= 3 else { throw PatternError("use 'X', 'XX' or 'XXX' for the UTC offset") }
                 tokens.append(.offset(colon: run == 3, minutes: run >= 2))

@@ -169,14 +169,35 @@ public enum Redaction {
         return out
     }
 
-    /// Config text with passwords masked, for printing a diagnostic's source line.
+    /// Keys whose values are secrets when someone writes them into the config (which is an error,
+    /// `C113`, but the diagnostic must not print them): in block or flow style, any case.
+    static let secretKeys = ["password", "client_secret", "client_key_password", "api_key", "key", "token", "authorization", "x-api-key", "cookie"]
+
+    /// Config text with passwords and other secrets masked, for printing a diagnostic's source line.
     public static func configText(_ text: String) -> String {
         text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            let l = String(line)
-            if l.trimmingCharacters(in: .whitespaces).hasPrefix("password:") , let colon = l.firstIndex(of: ":") {
-                return String(l[...colon]) + " ***"
-            }
-            return url(l)
+            var l = url(String(line))
+            for key in secretKeys { l = masking(key, in: l) }
+            return l
         }.joined(separator: "\n")
+    }
+
+    /// `... key: value ...` -> `... key: *** ...`, where `key` stands alone (not `record_key`) and the
+    /// value runs to a comma, a closing brace or the end of the line.
+    static func masking(_ key: String, in line: String) -> String {
+        var out = ""
+        var rest = Substring(line)
+        while let r = rest.range(of: key + ":", options: .caseInsensitive) {
+            let before = rest[..<r.lowerBound].last
+            let standsAlone = before.map { !($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") } ?? true
+            out += rest[..<r.upperBound]
+            rest = rest[r.upperBound...]
+            guard standsAlone else { continue }
+            let end = rest.firstIndex { $0 == "," || $0 == "}" } ?? rest.endIndex
+            if rest[..<end].trimmingCharacters(in: .whitespaces).isEmpty { continue }  // a block-style parent key
+            out += " ***"
+            rest = rest[end...]
+        }
+        return out + rest
     }
 }

@@ -23,8 +23,8 @@ extension ConfigurationLoader {
     static let tlsKeys = ["ca_file", "client_certificate", "client_key", "client_key_password_file", "client_key_password_env"]
     static let credentialKeys = ["auth", "rate_limit", "daily_quota", "quota_timezone"]
     static let authKeys = [
-        "kind", "token_url", "client_id", "client_secret_file", "client_secret_env", "scope", "client_auth", "header", "query_param",
-        "key_file", "key_env", "user", "password_file", "password_env",
+        "kind", "token_url", "client_id", "client_secret_file", "client_secret_env", "scope", "client_auth", "allow_http", "header",
+        "query_param", "key_file", "key_env", "user", "password_file", "password_env",
     ]
     /// Keys that would put a secret into the config file.
     static let inlineSecrets = ["client_secret": "client_secret_file or client_secret_env", "key": "key_file or key_env", "api_key": "key_file or key_env",
@@ -105,7 +105,9 @@ extension ConfigurationLoader {
             return nil
         }
         if url.hasPrefix("http://") && !allowHTTP {
-            let host = RequestRunner.host(of: url).split(separator: ":").first.map(String.init) ?? ""
+            let authority = RequestRunner.host(of: url)
+            // `[::1]:8080` -> `[::1]`; `127.0.0.1:8080` -> `127.0.0.1`
+            let host = authority.hasPrefix("[") ? String(authority.prefix { $0 != "]" }) + "]" : String(authority.prefix { $0 != ":" })
             if !["127.0.0.1", "localhost", "[::1]"].contains(host) {
                 reader.error(
                     "111", "\(what) uses plain http to \(host): credentials and dealer data would cross the network unencrypted", at: node,
@@ -361,7 +363,7 @@ extension ConfigurationLoader {
         reader.require(["kind"], in: keys, of: node, what: "auth")
         guard let k = value("kind"), let kind = reader.choice(k.value, what: "auth kind", allowed: ["oauth2", "api_key", "basic", "none"]) else { return nil }
         let used: [String: [String]] = [
-            "oauth2": ["kind", "token_url", "client_id", "client_secret_file", "client_secret_env", "scope", "client_auth"],
+            "oauth2": ["kind", "token_url", "client_id", "client_secret_file", "client_secret_env", "scope", "client_auth", "allow_http"],
             "api_key": ["kind", "header", "query_param", "key_file", "key_env"],
             "basic": ["kind", "user", "password_file", "password_env"],
             "none": ["kind"],
@@ -372,7 +374,8 @@ extension ConfigurationLoader {
         switch kind {
         case "oauth2":
             reader.require(["token_url", "client_id"], in: keys, of: node, what: "oauth2 auth")
-            let url = value("token_url").flatMap { readURL($0.value, what: "token_url", allowHTTP: false, reader: &reader) }
+            let allowHTTP = value("allow_http").flatMap { reader.bool($0.value, what: "allow_http") } ?? false
+            let url = value("token_url").flatMap { readURL($0.value, what: "token_url", allowHTTP: allowHTTP, reader: &reader) }
             let clientAuth = value("client_auth").flatMap { reader.choice($0.value, what: "client_auth", allowed: ["basic", "form"]) } ?? "basic"
             guard let url, let id = string("client_id"), let s = secret("client_secret", what: "the client secret") else { return nil }
             return .oauth2(tokenURL: url, clientID: id, secret: s, scope: string("scope"), secretInForm: clientAuth == "form")

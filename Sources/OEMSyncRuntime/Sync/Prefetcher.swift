@@ -4,7 +4,8 @@ import Foundation
 /// next page of a feed is fetched and read while the current one is mapped and written.
 ///
 /// The producer returns nil when it is done. ``cancel()`` stops it after its current call (a
-/// consumer that gives up, e.g. on a database failure); ``next()`` then returns nil.
+/// consumer that gives up, e.g. on a database failure), without waiting for that call to end (a
+/// page's retries can take minutes); ``next()`` then returns nil, and the result is dropped.
 final class Prefetcher<Element: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     private var buffer: [Element] = []
@@ -39,18 +40,18 @@ final class Prefetcher<Element: Sendable>: @unchecked Sendable {
     func next() -> Element? {
         condition.lock()
         defer { condition.unlock() }
-        while buffer.isEmpty && !done { condition.wait() }
+        while buffer.isEmpty && !done && !cancelled { condition.wait() }
         guard !buffer.isEmpty, !cancelled else { return nil }
         condition.broadcast()
         return buffer.removeFirst()
     }
 
-    /// Stops the producer and waits until it has.
+    /// Stops the producer after its current call.
     func cancel() {
         condition.lock()
         cancelled = true
+        buffer.removeAll()
         condition.broadcast()
-        while !done { condition.wait() }
         condition.unlock()
     }
 }
