@@ -44,15 +44,7 @@ final class RESTWorkspace: @unchecked Sendable {
         clock = TestClock()
         try dir.write("secrets/acme-secret", "s3cret-d001\n")
         try dir.write("secrets/acme-key", "key-d001")
-        var yaml = """
-            oemsync: 1
-            database:
-              url: "\(db.url)"
-
-            """
-        if let schema = db.schema { yaml += "  schema: \(schema)\n" }
-        yaml += "dictionary: \(Fixture.repository("Mappings/dictionary"))\n"
-        yaml += "credentials:\n"
+        var yaml = db.configPrologue + "credentials:\n"
         yaml += credentials ?? """
               acme-api:
                 auth:

@@ -18,14 +18,7 @@ final class Workspace: @unchecked Sendable {
         dir = try TemporaryDirectory("ws")
         db = try TestDatabase(backend)
         self.feeds = feeds
-        var yaml = """
-            oemsync: 1
-            database:
-              url: "\(db.url)"
-
-            """
-        if let schema = db.schema { yaml += "  schema: \(schema)\n" }
-        yaml += "dictionary: \(Fixture.repository("Mappings/dictionary"))\nfeeds:\n"
+        var yaml = db.configPrologue + "feeds:\n"
         for (name, mapping) in feeds.sorted(by: { $0.key < $1.key }) {
             yaml += """
                   \(name):

@@ -66,6 +66,14 @@ public final class TestDatabase: @unchecked Sendable {
         if migrate { _ = try database.migrate() }
     }
 
+    /// The start of a config file for this database, with the repository's dictionary:
+    /// `oemsync: 1`, `database:` (url and schema) and `dictionary:`, each on its own line.
+    public var configPrologue: String {
+        var yaml = "oemsync: 1\ndatabase:\n  url: \"\(url)\"\n"
+        if let schema { yaml += "  schema: \(schema)\n" }
+        return yaml + "dictionary: \(Fixture.repository("Mappings/dictionary"))\n"
+    }
+
     /// `host=/tmp/x port=5 user=u dbname=d` -> `postgresql://u@/d?host=/tmp/x&port=5`.
     static func postgresURL(_ conninfo: String) -> String {
         var parts: [String: String] = [:]
