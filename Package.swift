@@ -14,7 +14,8 @@
 //   Hummingbird with TLS adds ~3.5 min (both measured on this machine); the simulator needs plain
 //   HTTP on loopback, with faults it controls.
 // System libraries: libsqlite3 (embedded dealer DB), libpq (PostgreSQL, with COPY), libcurl (the
-// REST and SOAP transport: private CAs, client certificates, keep-alive, decompression).
+// REST and SOAP transport: private CAs, client certificates, keep-alive, decompression), zlib (the
+// ledger's stored payloads are deflated; CRC-32 names a dropped file's content).
 
 import PackageDescription
 
@@ -46,6 +47,9 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
 
         // Values shared by every stage: records, positions, diagnostics, typed values, batches.
         .target(name: "OEMSyncCore", swiftSettings: swiftSettings),
@@ -56,11 +60,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         // Where records come from: CSV drops, REST JSON APIs (HTTP through libcurl, JSON, auth,
         // pagination, retries, rate limits); SOAP plugs in beside them.
-        .target(name: "OEMSyncFeeds", dependencies: ["OEMSyncCore", "CCurl"], swiftSettings: swiftSettings),
+        .target(name: "OEMSyncFeeds", dependencies: ["OEMSyncCore", "CCurl", "CZlib"], swiftSettings: swiftSettings),
         // Where rows go: the dealer database (SQLite, PostgreSQL), its migrations, checkpoints, ledger.
         .target(
             name: "OEMSyncSinks",
-            dependencies: ["OEMSyncCore", "CSQLite3", "CLibPQ"],
+            dependencies: ["OEMSyncCore", "CSQLite3", "CLibPQ", "CZlib"],
             swiftSettings: swiftSettings),
         // Configuration and the sync pipeline that ties a feed's source, mapping and sink together.
         .target(

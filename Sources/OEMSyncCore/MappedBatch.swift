@@ -41,11 +41,15 @@ public struct Reject: Sendable, Hashable {
     public var problems: [RecordProblem]
     /// The record's fields as read (JSON array of strings), kept so it can be replayed.
     public var rawRecord: String
+    /// How many replays rejected this record before (0 for a first reject): past a limit,
+    /// `oemsync replay` flags it instead of trying again.
+    public var attempts: Int
 
-    public init(line: Int, problems: [RecordProblem], rawRecord: String) {
+    public init(line: Int, problems: [RecordProblem], rawRecord: String, attempts: Int = 0) {
         self.line = line
         self.problems = problems
         self.rawRecord = rawRecord
+        self.attempts = attempts
     }
 
     /// The first problem: what `oemsync sync` and the rejects table lead with.

@@ -62,10 +62,10 @@ public protocol BatchChunks: AnyObject {
 
 /// Where a batch ends: the position reached, the checkpoint to store, and what the source has to
 /// say about it.
-public struct BatchEnd: Sendable, Hashable {
+public struct BatchEnd: Sendable {
     public var positionEnd: String
     /// The checkpoint after the batch; nil leaves the stored one as it is (a failed page that the
-    /// next run must ask for again).
+    /// next run must ask for again, a replay).
     public var checkpointAfter: String?
     /// HTTP requests the batch cost, retries included (0 for files).
     public var requests: Int
@@ -75,10 +75,13 @@ public struct BatchEnd: Sendable, Hashable {
     public var notes: String?
     /// Set when the batch could not be read at all: the ledger entry is `failed`.
     public var failure: BatchFailure?
+    /// What the source delivered, loaded only when the ledger keeps it: always for `failed` and
+    /// `partial` batches, for `ok` ones when the feed's retention says so.
+    public var payload: (any BatchPayloadSource)?
 
     public init(
         positionEnd: String, checkpointAfter: String?, requests: Int = 0, duplicates: Int = 0, notes: String? = nil,
-        failure: BatchFailure? = nil
+        failure: BatchFailure? = nil, payload: (any BatchPayloadSource)? = nil
     ) {
         self.positionEnd = positionEnd
         self.checkpointAfter = checkpointAfter
@@ -86,26 +89,63 @@ public struct BatchEnd: Sendable, Hashable {
         self.duplicates = duplicates
         self.notes = notes
         self.failure = failure
+        self.payload = payload
     }
 }
 
-/// Why a batch failed, and what was received, kept in `oemsync_payloads` for replay.
+/// Why a batch could not be read at all (the request failed after its retries, the body was not
+/// JSON); what was received travels in ``BatchEnd/payload``.
 public struct BatchFailure: Sendable, Hashable {
     public var message: String
-    /// The request, without credentials (`GET https://oem/api/orders?page=3`).
-    public var request: String
-    /// The HTTP status and body of the last response, when one came.
-    public var status: Int?
-    public var contentType: String?
-    public var body: [UInt8]?
 
-    public init(message: String, request: String, status: Int? = nil, contentType: String? = nil, body: [UInt8]? = nil) {
-        self.message = message
+    public init(message: String) { self.message = message }
+}
+
+/// The raw input of one batch, exactly as the source delivered it, kept in `oemsync_payloads`
+/// (deflated) so that `oemsync replay` can map it again.
+public struct BatchPayload: Sendable, Hashable {
+    /// What was asked for, without credentials: `GET https://oem/api/orders?page=3`, or for a
+    /// file `orders.csv bytes 1200-98000`.
+    public var request: String
+    /// The HTTP status of the response, when there was one.
+    public var status: Int?
+    /// `application/json`, or `text/csv` for a file chunk (its header line first, then the
+    /// batch's own bytes, in the file's encoding).
+    public var contentType: String?
+    public var body: [UInt8]
+    /// The source line (CSV) or record number (JSON) of the payload's first record, so replayed
+    /// records keep the line numbers the ledger knows them by.
+    public var firstLine: Int
+
+    public init(request: String, status: Int? = nil, contentType: String? = nil, body: [UInt8], firstLine: Int = 1) {
         self.request = request
         self.status = status
         self.contentType = contentType
         self.body = body
+        self.firstLine = firstLine
     }
+}
+
+/// Delivers a batch's payload when the sink decides to keep it: a page already in memory, or a
+/// byte range of a file read again only then.
+public protocol BatchPayloadSource: Sendable {
+    func load() -> BatchPayload?
+}
+
+extension BatchPayload: BatchPayloadSource {
+    public func load() -> BatchPayload? { self }
+}
+
+/// Which payloads the ledger keeps besides those of `failed` and `partial` batches (always kept).
+public struct PayloadRetention: Sendable, Hashable {
+    /// How long payloads of `ok` batches are kept; zero keeps none.
+    public var okSeconds: Int64
+
+    public init(okSeconds: Int64 = 0) { self.okSeconds = okSeconds }
+
+    public static let problemsOnly = PayloadRetention()
+
+    public func keeps(status: String) -> Bool { status != "ok" || okSeconds > 0 }
 }
 
 final class SingleChunk: BatchChunks {
@@ -166,10 +206,20 @@ public struct BatchContext: Sendable {
     public var credentials: String?
     /// The OEM's own id of the message (a STAR BODID), when the payload has one.
     public var messageID: String?
+    /// Which payloads of this feed the ledger keeps.
+    public var retention: PayloadRetention
+    /// Set for `oemsync replay`: the batch whose payload is mapped again. Rows a later batch wrote
+    /// are then left alone (a replay never puts older data over newer), and the open rejects named
+    /// in ``resolves`` are marked resolved by the new entry.
+    public var replayOf: Int64?
+    /// The rejects this batch replays (their ids), resolved by it whatever the outcome: a record
+    /// rejected again gets a new reject with one more attempt.
+    public var resolves: [Int64]
 
     public init(
         feed: String, source: String, sourceRef: String, positionStart: String, checkpointBefore: String?, mapping: String,
-        mappingVersion: String, dictionaryVersion: String, startedAt: Timestamp, credentials: String? = nil, messageID: String? = nil
+        mappingVersion: String, dictionaryVersion: String, startedAt: Timestamp, credentials: String? = nil, messageID: String? = nil,
+        retention: PayloadRetention = .problemsOnly, replayOf: Int64? = nil, resolves: [Int64] = []
     ) {
         self.feed = feed
         self.source = source
@@ -182,6 +232,9 @@ public struct BatchContext: Sendable {
         self.startedAt = startedAt
         self.credentials = credentials
         self.messageID = messageID
+        self.retention = retention
+        self.replayOf = replayOf
+        self.resolves = resolves
     }
 }
 
@@ -192,12 +245,19 @@ public struct BatchReceipt: Sendable, Hashable {
     public var updated: Int
     /// Rows whose stored values already equalled the new ones: not rewritten.
     public var unchanged: Int
+    /// Rows the database itself refused (a constraint, a value out of range): isolated by
+    /// bisection and stored as rejects with the database's message; the rest of the batch committed.
+    public var refused: [Reject]
+    /// Rows a replay left alone because a later batch had written them.
+    public var newer: Int
 
-    public init(batchID: Int64, inserted: Int, updated: Int, unchanged: Int) {
+    public init(batchID: Int64, inserted: Int, updated: Int, unchanged: Int, refused: [Reject] = [], newer: Int = 0) {
         self.batchID = batchID
         self.inserted = inserted
         self.updated = updated
         self.unchanged = unchanged
+        self.refused = refused
+        self.newer = newer
     }
 }
 

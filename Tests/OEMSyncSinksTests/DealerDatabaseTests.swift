@@ -150,7 +150,9 @@ struct DealerDatabaseTests {
         #expect(try db.database.checkpoint(feed: "test-feed") == nil)
     }
 
-    @Test("a row the database refuses rolls back the whole batch with the database's code", arguments: TestDatabase.backends)
+    @Test(
+        "rows the database refuses are isolated as rejects with its message; the rest of the batch commits",
+        arguments: TestDatabase.backends)
     func databaseRefusal(_ backend: TestDatabase.Backend) throws {
         let db = try TestDatabase(backend)
         switch backend {
@@ -160,11 +162,51 @@ struct DealerDatabaseTests {
         case .postgres:
             try db.execute("ALTER TABLE stock ADD CONSTRAINT price_cap CHECK (list_price < 1000)")
         }
+        // 11 rows, refused ones at the edges and in the middle: bisection must find each of them.
+        let prices = ["5000.00", "1.00", "2.00", "3.00", "4.00", "6000.00", "5.00", "6.00", "7.00", "8.00", "7000.00"]
+        let rows = prices.enumerated().map { row("D1", "V\($0.offset)", "x", $0.element) }
+        let batch = MappedBatch(rows: rows, rowLines: Array(2...12), recordsIn: 11)
+        let receipt = try db.database.commit(batch, to: Self.stock, context: context(before: nil), end: end("p"))
+        #expect(receipt.inserted == 8)
+        #expect(receipt.refused.map(\.line) == [2, 7, 12])
+        #expect(try db.count("stock") == 8)
+        #expect(try db.count("stock", where: "list_price >= 1000") == 0)
+        let ledger = try db.query("SELECT records_in, written, rejected, refused, status FROM oemsync_batches")
+        #expect(ledger == [["11", "8", "3", "3", "partial"]])
+        let rejects = try db.query("SELECT line, reason, message, raw_record FROM oemsync_rejects ORDER BY line")
+        #expect(rejects.map { $0[0] } == ["2", "7", "12"])
+        #expect(rejects.allSatisfy { $0[1] == "db.constraint" })
+        #expect(rejects.allSatisfy { $0[2]?.contains("price_cap") == true || $0[2]?.contains("price cap") == true }, "\(rejects)")
+        #expect(rejects.allSatisfy { $0[2]?.contains("5000") == false }, "values stay out of the message")
+        #expect(rejects[0][3] == #"["D1","V0","x","2025-12-02","5000.00"]"#, "the row as mapped is kept")
+        #expect(try db.database.checkpoint(feed: "test-feed") == "p", "the checkpoint moved with the rows that committed")
+    }
+
+    @Test("an error that is not about a row rolls back the whole batch with the database's code", arguments: TestDatabase.backends)
+    func databaseFailure(_ backend: TestDatabase.Backend) throws {
+        let db = try TestDatabase(backend)
+        switch backend {
+        case .sqlite:
+            // The trigger's table is gone: "no such table", an error of the schema, not of the row.
+            try db.execute(
+                """
+                CREATE TABLE audit (x INTEGER);
+                CREATE TRIGGER audit_stock BEFORE INSERT ON stock WHEN NEW.list_price >= 1000 BEGIN INSERT INTO audit VALUES (1); END;
+                DROP TABLE audit;
+                """)
+        case .postgres:
+            try db.execute(
+                """
+                CREATE FUNCTION audit_stock() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN IF NEW.list_price >= 1000 THEN RAISE EXCEPTION 'audit service unavailable'; END IF; RETURN NEW; END $$;
+                CREATE TRIGGER audit_stock BEFORE INSERT ON stock FOR EACH ROW EXECUTE FUNCTION audit_stock();
+                """)
+        }
         let batch = MappedBatch(
             rows: [row("D1", "V1", nil, "1.00"), row("D1", "V2", "x", "5000.00")], rowLines: [2, 3], recordsIn: 2)
         do {
             _ = try db.database.commit(batch, to: Self.stock, context: context(before: nil), end: end("p"))
-            Issue.record("the batch committed despite the check constraint")
+            Issue.record("the batch committed despite the failing trigger")
         } catch {
             #expect(error.feed == "test-feed")
             #expect(error.databaseCode != nil)
@@ -172,6 +214,21 @@ struct DealerDatabaseTests {
         }
         #expect(try db.count("stock") == 0)
         #expect(try db.count("oemsync_batches") == 0)
+        #expect(try db.database.checkpoint(feed: "test-feed") == nil)
+    }
+
+    @Test("a row that collides with another unique constraint is refused, never counted as unchanged", arguments: TestDatabase.backends)
+    func secondaryUnique(_ backend: TestDatabase.Backend) throws {
+        let db = try TestDatabase(backend)
+        try db.execute("CREATE UNIQUE INDEX stock_location ON stock (location)")
+        let batch = MappedBatch(
+            rows: [row("D1", "V1", "bay-1", "1.00"), row("D1", "V2", "bay-1", "2.00"), row("D1", "V3", "bay-3", "3.00")],
+            rowLines: [2, 3, 4], recordsIn: 3)
+        let receipt = try db.database.commit(batch, to: Self.stock, context: context(before: nil), end: end("p"))
+        #expect(receipt.inserted == 2)
+        #expect(receipt.refused.map(\.line) == [3])
+        #expect(try db.count("stock") == 2)
+        #expect(try db.query("SELECT written, rejected FROM oemsync_batches") == [["2", "1"]])
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import OEMSyncCore
 import OEMSyncFeeds
+import OEMSyncSinks
 
 /// The daemon's configuration, read from `oemsync.yaml` by ``ConfigurationLoader``.
 ///
@@ -97,6 +98,8 @@ public struct FeedSettings: Sendable {
     public var location: SourceLocation
     /// Where its `mapping:` is, for a mapping that does not fit the source.
     public var mappingLocation: SourceLocation?
+    /// Which payloads the ledger keeps (`keep_ok_payloads:`); those of failed and partial batches always.
+    public var retention: PayloadRetention = .problemsOnly
 }
 
 /// Where a feed's records come from.

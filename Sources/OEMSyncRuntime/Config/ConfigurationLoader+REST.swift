@@ -290,19 +290,19 @@ extension ConfigurationLoader {
         }
     }
 
-    /// `500ms`, `30s`, `10m`, `2h`, or a number of seconds.
+    /// `500ms`, `30s`, `10m`, `2h`, `7d`, or a number of seconds.
     func readDuration(_ node: Node, what: String, reader: inout YAMLReader) -> Duration? {
         guard case .scalar(let s) = node, !YAMLReader.isNull(node) else {
             reader.error("103", "\(what) must be a duration (500ms, 30s, 10m, 2h), found \(YAMLReader.kind(node))", at: node)
             return nil
         }
         let text = s.string.trimmingCharacters(in: .whitespaces)
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             if let n = Double(text.dropLast(suffix.count)), n >= 0 { return .milliseconds(Int64((n * factor * 1000).rounded())) }
         }
         if let n = Double(text), n >= 0 { return .milliseconds(Int64((n * 1000).rounded())) }
-        reader.error("104", "invalid duration '\(text)' for \(what)", at: node, help: "write it as 500ms, 30s, 10m or 2h")
+        reader.error("104", "invalid duration '\(text)' for \(what)", at: node, help: "write it as 500ms, 30s, 10m, 2h or 7d")
         return nil
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import OEMSyncCore
 import OEMSyncFeeds
+import OEMSyncSinks
 import OEMSyncMapping
 import Yams
 
@@ -13,7 +14,7 @@ public struct ConfigurationLoader {
 
     static let topKeys = ["oemsync", "database", "dictionary", "credentials", "feeds"]
     static let databaseKeys = ["url", "password_file", "password_env", "schema"]
-    static let feedKeys = ["mapping", "source"]
+    static let feedKeys = ["mapping", "source", "keep_ok_payloads"]
     static let csvDropKeys = ["kind", "directory", "pattern", "ready", "marker_suffix", "stable_seconds", "batch_rows", "max_record_bytes"]
     static let sourceKinds = ["csv-drop", "rest"]
 
@@ -163,7 +164,11 @@ public struct ConfigurationLoader {
             reader.require(["mapping", "source"], in: keys, of: feed.value, what: what)
             var mapping: (String, String, SourceLocation)?
             var source: SourceSettings?
+            var retention = PayloadRetention.problemsOnly
             for k in keys {
+                if k.key == "keep_ok_payloads", let d = readDuration(k.value, what: "keep_ok_payloads", reader: &reader) {
+                    retention.okSeconds = d.components.seconds
+                }
                 if k.key == "mapping", let m = reader.nonEmptyString(k.value, what: "mapping") {
                     mapping = (resolve(m), DisplayPath.of(resolve(m)), reader.location(k.value))
                 }
@@ -173,7 +178,7 @@ public struct ConfigurationLoader {
                 feeds.append(
                     FeedSettings(
                         name: feed.key, mappingPath: mapping.0, mappingDisplay: mapping.1, source: source,
-                        location: reader.location(feed.keyNode), mappingLocation: mapping.2))
+                        location: reader.location(feed.keyNode), mappingLocation: mapping.2, retention: retention))
             }
         }
         return feeds

@@ -133,6 +133,10 @@ final class BatchWriter: @unchecked Sendable {
                 let receipt = try database.commit(chunks, to: table, context: context)
                 var summary = chunks.summary
                 summary.receipt = receipt
+                // Rows the database refused were counted as written while mapping.
+                summary.totals.written -= receipt.refused.count
+                summary.totals.rejected += receipt.refused.count
+                summary.rejectCodes += receipt.refused.map(\.primary.code)
                 summary.end = chunks.end
                 onCommit(context, summary)
                 condition.lock()

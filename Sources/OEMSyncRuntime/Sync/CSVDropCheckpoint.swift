@@ -5,17 +5,20 @@ import OEMSyncFeeds
 /// committed batch. Stored as JSON in `oemsync_checkpoints.position`.
 ///
 /// The claimed name is unique per claim (claim time and a random tag), so a checkpoint can never
-/// be applied to another file, or to the same file dropped again. The file size guards against a
-/// file replaced in place.
+/// be applied to another file, or to the same file dropped again. The size and the CRC-32 of the
+/// content (``FileDigest``) guard against a file changed in place; `crc32` is absent in checkpoints
+/// written by oemsync 0.2, which are still resumed (by size alone).
 public struct CSVDropCheckpoint: Codable, Sendable, Hashable {
     public var file: String
     public var size: Int64
+    public var crc32: String?
     public var offset: Int64
     public var line: Int
 
-    public init(file: String, size: Int64, position: CSVPosition) {
+    public init(file: String, size: Int64, crc32: String?, position: CSVPosition) {
         self.file = file
         self.size = size
+        self.crc32 = crc32
         self.offset = position.byteOffset
         self.line = position.line
     }
@@ -33,6 +36,8 @@ public struct CSVDropCheckpoint: Codable, Sendable, Hashable {
     }
 
     public static func parse(_ json: String) -> CSVDropCheckpoint? {
-        try? JSONDecoder().decode(CSVDropCheckpoint.self, from: Data(json.utf8))
+        guard let c = try? JSONDecoder().decode(CSVDropCheckpoint.self, from: Data(json.utf8)) else { return nil }
+        guard c.size >= 0, c.offset >= 0, c.offset <= c.size, c.line >= 1, !c.file.isEmpty else { return nil }
+        return c
     }
 }

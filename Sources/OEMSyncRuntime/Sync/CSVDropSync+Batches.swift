@@ -17,8 +17,9 @@ extension CSVDropSync {
     ///   - resumed: whether reading continues an interrupted run (then a file already read to its
     ///     end gets no empty batch).
     func stream(
-        _ reader: CSVReader, bound: BoundMapping, file: DropDirectory.ClaimedFile, checkpoint stored: String?, resumed: Bool
+        _ reader: CSVReader, bound: BoundMapping, file identity: FileIdentity, checkpoint stored: String?, resumed: Bool
     ) -> (committed: [BatchWriter.Committed], failure: SinkError?, readError: String?) {
+        let file = identity.claimed
         let mapper = BatchMapper(bound)
         let writer = BatchWriter(database: database, table: plan.targetTable, logger: logger)
         let batchRows = source.batchRows
@@ -51,7 +52,7 @@ extension CSVDropSync {
                         BatchContext(
                             feed: feed.name, source: file.originalName, sourceRef: file.claimedName, positionStart: start.description,
                             checkpointBefore: checkpoint, mapping: plan.name, mappingVersion: plan.version,
-                            dictionaryVersion: plan.dictionaryVersion, startedAt: .now()))
+                            dictionaryVersion: plan.dictionaryVersion, startedAt: .now(), retention: feed.retention))
                     begun = true
                 }
                 var chunk = mapper.map(records)
@@ -68,13 +69,44 @@ extension CSVDropSync {
                 writer.end(nil)
                 break reading
             }
-            let after = CSVDropCheckpoint(file: file.claimedName, size: reader.fileSize, position: reader.position).json
-            writer.end(BatchEnd(positionEnd: reader.position.description, checkpointAfter: after))
+            let after = CSVDropCheckpoint(file: file.claimedName, size: reader.fileSize, crc32: identity.crc32, position: reader.position).json
+            let payload = FileRangePayload(file: identity, start: start, end: reader.position)
+            writer.end(BatchEnd(positionEnd: reader.position.description, checkpointAfter: after, payload: payload))
             checkpoint = after
             batches += 1
             if atEnd { break reading }
         }
         let (committed, failure) = writer.finish()
         return (committed, failure, readError)
+    }
+}
+
+/// A claimed file as the ledger knows it: its content's CRC-32, where its header ends, its encoding.
+struct FileIdentity: Sendable {
+    var claimed: DropDirectory.ClaimedFile
+    var size: Int64
+    var crc32: String
+    /// The byte offset after the header row (0 without a header).
+    var headerEnd: Int64
+    var encoding: TextEncoding
+}
+
+/// A batch's payload read back from the claimed file only when the ledger keeps it (the batch had
+/// rejects): the header row, then the batch's own bytes, exactly as the OEM wrote them. The file is
+/// still in `processing/` then: it is archived only after its last batch committed.
+struct FileRangePayload: BatchPayloadSource {
+    var file: FileIdentity
+    var start: CSVPosition
+    var end: CSVPosition
+
+    func load() -> BatchPayload? {
+        let path = file.claimed.path
+        guard var body = try? FileDigest.read(path: path, range: 0..<file.headerEnd),
+            let rows = try? FileDigest.read(path: path, range: start.byteOffset..<end.byteOffset)
+        else { return nil }
+        body += rows
+        return BatchPayload(
+            request: "\(file.claimed.originalName) bytes \(start.byteOffset)-\(end.byteOffset) (crc32 \(file.crc32))",
+            contentType: "text/csv; charset=\(file.encoding.rawValue)", body: body, firstLine: start.line)
     }
 }

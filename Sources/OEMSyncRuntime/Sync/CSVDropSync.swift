@@ -118,13 +118,24 @@ public struct CSVDropSync: Sendable {
         }
         if reader.fileSize == 0 { return quarantine("empty file: no header row and no records") }
         if reader.looksBinary { return quarantine("not a text file: it contains NUL bytes") }
+        let digest: String
+        do {
+            digest = try FileDigest.crc32(path: file.path)
+        } catch {
+            return fail(error.description)
+        }
+        if let resume, let before = resume.crc32, before != digest {
+            return quarantine("the file's content changed since loading started (CRC-32 \(before) -> \(digest)); not resumed")
+        }
 
         var header: [String]?
+        var headerEnd: Int64 = 0
         if plan.source.header {
             do {
                 guard let row = try reader.readHeader() else { return quarantine("empty file: no header row") }
                 if let problem = row.problem { return quarantine("header row (line 1): \(problem.message)") }
                 header = row.fields
+                headerEnd = reader.position.byteOffset
             } catch {
                 return fail(error.description)
             }
@@ -145,7 +156,8 @@ public struct CSVDropSync: Sendable {
             logger.info("file resumed", metadata: [LogKey.file: .string(file.originalName), LogKey.position: .string(resume.position.description)])
         }
 
-        let (committed, failure, readError) = stream(reader, bound: bound, file: file, checkpoint: stored, resumed: resume != nil)
+        let identity = FileIdentity(claimed: file, size: reader.fileSize, crc32: digest, headerEnd: headerEnd, encoding: reader.encoding)
+        let (committed, failure, readError) = stream(reader, bound: bound, file: identity, checkpoint: stored, resumed: resume != nil)
         for c in committed { report.add(c) }
         if let failure { return fail(failure.description) }
         if let readError { return fail(readError) }

@@ -94,7 +94,7 @@ public struct RESTSync: Sendable {
             return BatchContext(
                 feed: feed.name, source: request, sourceRef: "\(pullRef) page \(batchNumber)", positionStart: position, checkpointBefore: before,
                 mapping: plan.name, mappingVersion: plan.version, dictionaryVersion: plan.dictionaryVersion, startedAt: services.clock.now(),
-                credentials: settings.credentials)
+                credentials: settings.credentials, retention: feed.retention)
         }
         // Pages are fetched and read one or two ahead, on a thread of their own, while this one maps
         // them and the writer commits. With `on_failure: continue` the fetcher moves past a failed page itself.
@@ -126,7 +126,8 @@ public struct RESTSync: Sendable {
                 writer.end(
                     BatchEnd(
                         positionEnd: page.positionAfter, checkpointAfter: after, requests: page.requests, duplicates: page.duplicates,
-                        notes: Self.notes(page.attempts)))
+                        notes: Self.notes(page.attempts),
+                        payload: BatchPayload(request: page.request, contentType: "application/json", body: page.payload)))
                 before = after
                 pull.retries += page.attempts.count
             case .done:
@@ -140,13 +141,13 @@ public struct RESTSync: Sendable {
                 writer.begin(context(request: failure.request, position: failure.position))
                 _ = writer.submit(MappedBatch())
                 let skip = skipFailed ? failure.skipping : nil
-                let payload = BatchFailure(
-                    message: failure.message, request: failure.request, status: failure.response?.status,
-                    contentType: failure.response?.header("content-type"), body: failure.response?.body)
+                let payload = BatchPayload(
+                    request: failure.request, status: failure.response?.status, contentType: failure.response?.header("content-type"),
+                    body: failure.response?.body ?? [])
                 writer.end(
                     BatchEnd(
                         positionEnd: failure.position, checkpointAfter: skip?.json, requests: failure.requests, notes: Self.notes(failure.attempts),
-                        failure: payload))
+                        failure: BatchFailure(message: failure.message), payload: payload))
                 pull.retries += max(0, failure.attempts.count - 1)
                 if let skip {
                     before = skip.json

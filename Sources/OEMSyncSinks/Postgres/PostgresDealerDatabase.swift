@@ -13,6 +13,8 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
     let connection: PostgresConnection
     let schema: String?
     private var statements: [TargetTable: UpsertStatement] = [:]
+    /// Whether the staging table may hold rows of this transaction (it empties at commit).
+    var staged = false
 
     /// - Parameters:
     ///   - url: a `postgresql://` URL or libpq connection string (without the password).
@@ -112,95 +114,10 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
     public func commit(_ chunks: any BatchChunks, to table: TargetTable, context c: BatchContext) throws(SinkError)
         -> BatchReceipt
     {
-        let upsert = try upsertStatement(for: table)
-        try connection.execute("BEGIN", code: .write)
-        do throws(SinkError) {
-            // The ledger entry is opened first (the rows' provenance needs its id) and closed with the
-            // batch's figures at the end, in the same transaction.
-            let id = try connection.query(
-                """
-                INSERT INTO oemsync_batches (feed, source, source_ref, position_start, position_end, records_in, written,
-                    rejected, warnings, status, mapping, mapping_version, dictionary_version, started_at, finished_at,
-                    credentials, message_id)
-                VALUES ($1, $2, $3, $4, $4, 0, 0, 0, 0, 'ok', $5, $6, $7, $8, clock_timestamp(), $9, $10)
-                RETURNING id
-                """,
-                [
-                    c.feed, c.source, c.sourceRef, c.positionStart, c.mapping, c.mappingVersion, c.dictionaryVersion,
-                    c.startedAt.description, c.credentials, c.messageID,
-                ],
-                code: .write)
-            guard let idText = id.first?[0] ?? nil, let batchID = Int64(idText) else {
-                throw SinkError(.write, "ledger insert returned no id")
-            }
-            var receipt = BatchReceipt(batchID: batchID, inserted: 0, updated: 0, unchanged: 0)
-            var totals = BatchTotals()
-            // The staging table empties itself at commit (ON COMMIT DELETE ROWS); between the chunks
-            // of one batch it is emptied here. A one-chunk batch (a REST page) saves that round trip.
-            var staged = false
-            while let chunk = chunks.next() {
-                try chunk.checkConserved(feed: c.feed)
-                if !chunk.rows.isEmpty {
-                    if staged { try connection.execute(upsert.clear, code: .write) }
-                    try connection.copyIn(upsert.copy, data: chunk.encodedRows ?? Self.encode(chunk.rows))
-                    let counts = try connection.query(upsert.upsert, [String(batchID)], code: .write)
-                    let inserted = Int(counts.first?[0] ?? "0") ?? 0
-                    let updated = Int(counts.first?[1] ?? "0") ?? 0
-                    receipt.inserted += inserted
-                    receipt.updated += updated
-                    receipt.unchanged += chunk.rows.count - inserted - updated
-                    staged = true
-                }
-                try copyRejects(chunk.rejects, batchID: batchID, context: c)
-                try copyWarnings(chunk.warnings, batchID: batchID, context: c)
-                totals.add(chunk)
-            }
-            guard let end = chunks.end else { throw SinkError(.abandoned, "the source stopped before the batch ended; rolled back") }
-            let figures: [String?] = [
-                String(totals.recordsIn), String(totals.written), String(totals.superseded), String(totals.rejected),
-                String(totals.warnings), totals.status(end), String(receipt.inserted), String(receipt.updated), String(receipt.unchanged),
-                end.positionEnd, String(end.requests), String(end.duplicates), end.notes, end.failure?.message, String(batchID),
-            ]
-            _ = try connection.command(
-                """
-                UPDATE oemsync_batches SET records_in = $1, written = $2, superseded = $3, rejected = $4, warnings = $5,
-                    status = $6, inserted = $7, updated = $8, unchanged = $9, position_end = $10, finished_at = clock_timestamp(),
-                    requests = $11, duplicates = $12, notes = $13, error = $14
-                WHERE id = $15
-                """, figures, code: .write)
-            if let f = end.failure {
-                // bytea in hex input form: the body goes in as a bound parameter like any other value.
-                let hex = f.body.map(Self.byteaHex)
-                _ = try connection.command(
-                    "INSERT INTO oemsync_payloads (batch_id, feed, request, status, content_type, body) VALUES ($1, $2, $3, $4, $5, $6::bytea)",
-                    [String(batchID), c.feed, f.request, f.status.map(String.init), f.contentType, hex], code: .write)
-            }
-            var moved = 1
-            if let after = end.checkpointAfter {
-                if let before = c.checkpointBefore {
-                    moved = try connection.command(
-                        "UPDATE oemsync_checkpoints SET position = $1, batch_id = $2, updated_at = now() WHERE feed = $3 AND position = $4",
-                        [after, String(batchID), c.feed, before], code: .checkpoint)
-                } else {
-                    moved = try connection.command(
-                        "INSERT INTO oemsync_checkpoints (feed, position, batch_id, updated_at) VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING",
-                        [c.feed, after, String(batchID)], code: .checkpoint)
-                }
-            }
-            guard moved == 1 else {
-                throw SinkError(.checkpoint, "the checkpoint of feed '\(c.feed)' changed underneath this run (another process?); batch rolled back")
-            }
-            try connection.execute("COMMIT", code: .write)
-            return receipt
-        } catch {
-            try? connection.execute("ROLLBACK")
-            var e = error
-            e.feed = c.feed
-            throw e
-        }
+        try commitBatch(chunks, to: table, context: c)
     }
 
-    private func copyRejects(_ rejects: [Reject], batchID: Int64, context c: BatchContext) throws(SinkError) {
+    func copyRejects(_ rejects: [Reject], batchID: Int64, context c: BatchContext) throws(SinkError) {
         guard !rejects.isEmpty else { return }
         var data = CopyEncoder()
         for r in rejects {
@@ -208,15 +125,15 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
             data.appendRow([
                 .int(batchID), .string(c.feed), .string(c.source), .int(Int64(r.line)), p.field.map(Value.string) ?? .null,
                 .string(p.code), .string(p.message), p.rawValue.map(Value.string) ?? .null,
-                .string(ProblemsJSON.encode(r.problems)), .string(r.rawRecord),
+                .string(ProblemsJSON.encode(r.problems)), .string(r.rawRecord), .int(Int64(r.attempts)),
             ])
         }
         try connection.copyIn(
-            "COPY oemsync_rejects (batch_id, feed, source, line, field, reason, message, raw_value, problems, raw_record) FROM STDIN",
+            "COPY oemsync_rejects (batch_id, feed, source, line, field, reason, message, raw_value, problems, raw_record, attempts) FROM STDIN",
             data: data.bytes)
     }
 
-    private func copyWarnings(_ warnings: [Warning], batchID: Int64, context c: BatchContext) throws(SinkError) {
+    func copyWarnings(_ warnings: [Warning], batchID: Int64, context c: BatchContext) throws(SinkError) {
         guard !warnings.isEmpty else { return }
         var data = CopyEncoder()
         for w in warnings {
@@ -257,12 +174,16 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
     struct UpsertStatement {
         var copy: String
         var upsert: String
+        /// For replays: rows a later batch wrote ($2 is the replayed batch) are left as they are.
+        var replayUpsert: String
+        /// Counts the staged rows a later batch than $1 wrote (nil without provenance columns).
+        var newer: String?
         /// Empties the staging table between the chunks of one batch (it also empties at commit).
         var clear: String
     }
 
     /// Creates the staging table for `table` (once per connection) and builds its statements.
-    private func upsertStatement(for table: TargetTable) throws(SinkError) -> UpsertStatement {
+    func upsertStatement(for table: TargetTable) throws(SinkError) -> UpsertStatement {
         if let s = statements[table] { return s }
         let q = SQLIdentifier.quote
         let target = q(table.name)
@@ -282,25 +203,33 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
             sets += [q(SQLIdentifier.batchColumn), q(SQLIdentifier.syncedColumn)].map { "\($0) = EXCLUDED.\($0)" }
         }
         let key = table.keyColumns.map { q($0.name) }.joined(separator: ", ")
-        let conflict: String
-        if valueColumns.isEmpty {
-            conflict = "ON CONFLICT (\(key)) DO NOTHING"
-        } else {
+        let owner = "\(target).\(q(SQLIdentifier.batchColumn))"
+        func conflict(replay: Bool) -> String {
+            if valueColumns.isEmpty { return "ON CONFLICT (\(key)) DO NOTHING" }
             let old = valueColumns.map { "\(target).\($0)" }.joined(separator: ", ")
             let new = valueColumns.map { "EXCLUDED.\($0)" }.joined(separator: ", ")
-            conflict = "ON CONFLICT (\(key)) DO UPDATE SET \(sets.joined(separator: ", ")) WHERE ROW(\(old)) IS DISTINCT FROM ROW(\(new))"
+            let newer = replay && provenance ? " AND (\(owner) IS NULL OR \(owner) <= $2::bigint)" : ""
+            return "ON CONFLICT (\(key)) DO UPDATE SET \(sets.joined(separator: ", ")) WHERE ROW(\(old)) IS DISTINCT FROM ROW(\(new))\(newer)"
         }
         // Without provenance columns $1 is still bound; a no-op filter keeps its type known.
         let guardParam = provenance ? "" : " WHERE $1::bigint IS NOT NULL"
-        let upsert = """
-            WITH up AS (
-                INSERT INTO \(target) (\(insertColumns)) SELECT \(selectColumns) FROM \(stage)\(guardParam)
-                \(conflict)
-                RETURNING (xmax = 0) AS inserted
-            )
-            SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
-            """
-        let s = UpsertStatement(copy: "COPY \(stage) (\(columns)) FROM STDIN", upsert: upsert, clear: "TRUNCATE \(stage)")
+        func upsert(replay: Bool) -> String {
+            // A replay without provenance has no $2 to compare with; bind it anyway, typed.
+            let replayParam = replay && (!provenance || valueColumns.isEmpty) ? (provenance ? " WHERE $2::bigint IS NOT NULL" : " AND $2::bigint IS NOT NULL") : ""
+            return """
+                WITH up AS (
+                    INSERT INTO \(target) (\(insertColumns)) SELECT \(selectColumns) FROM \(stage)\(guardParam)\(replayParam)
+                    \(conflict(replay: replay))
+                    RETURNING (xmax = 0) AS inserted
+                )
+                SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
+                """
+        }
+        let join = table.keyColumns.map { "\(target).\(q($0.name)) = s.\(q($0.name))" }.joined(separator: " AND ")
+        let s = UpsertStatement(
+            copy: "COPY \(stage) (\(columns)) FROM STDIN", upsert: upsert(replay: false), replayUpsert: upsert(replay: true),
+            newer: provenance ? "SELECT count(*) FROM \(stage) s JOIN \(target) ON \(join) WHERE \(owner) > $1::bigint" : nil,
+            clear: "TRUNCATE \(stage)")
         statements[table] = s
         return s
     }

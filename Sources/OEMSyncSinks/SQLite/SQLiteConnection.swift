@@ -140,4 +140,19 @@ public final class SQLiteStatement {
     }
 
     public func int64(_ column: Int) -> Int64 { sqlite3_column_int64(stmt, Int32(column)) }
+
+    /// An integer column, nil when NULL.
+    public func int(_ column: Int) -> Int64? {
+        sqlite3_column_type(stmt, Int32(column)) == SQLITE_NULL ? nil : sqlite3_column_int64(stmt, Int32(column))
+    }
+
+    public func blob(_ column: Int) -> [UInt8]? {
+        guard sqlite3_column_type(stmt, Int32(column)) != SQLITE_NULL else { return nil }
+        let n = Int(sqlite3_column_bytes(stmt, Int32(column)))
+        guard n > 0, let p = sqlite3_column_blob(stmt, Int32(column)) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: p, count: n))
+    }
+
+    /// Ends the current execution, so the statement holds no read lock until it is stepped again.
+    public func reset() { sqlite3_reset(stmt) }
 }

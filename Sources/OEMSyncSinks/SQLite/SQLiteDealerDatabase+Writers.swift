@@ -5,6 +5,8 @@ extension SQLiteDealerDatabase {
         case inserted
         case updated
         case unchanged
+        /// A replay met a row a later batch wrote, and left it.
+        case newer
     }
 
     /// The two prepared statements that upsert one table's rows.
@@ -13,6 +15,9 @@ extension SQLiteDealerDatabase {
         let update: SQLiteStatement?
         let connection: SQLiteConnection
         let provenance: Bool
+        /// The batch that last wrote a row, by key: a replay leaves rows of later batches alone.
+        let owner: SQLiteStatement?
+        let keyIndexes: [Int]
 
         init(connection: SQLiteConnection, table: TargetTable, provenance: Bool) throws(SinkError) {
             self.connection = connection
@@ -25,8 +30,15 @@ extension SQLiteDealerDatabase {
                 columns += [q(SQLIdentifier.batchColumn), q(SQLIdentifier.syncedColumn)]
                 params += ["?\(n + 1)", "?\(n + 2)"]
             }
+            // The conflict target is the natural key only: a row that collides with another unique
+            // constraint must fail (and become a reject), never vanish as "unchanged".
+            let keyList = table.keyIndexes.map { q(table.columns[$0].name) }.joined(separator: ", ")
             insert = try connection.prepare(
-                "INSERT INTO \(q(table.name)) (\(columns.joined(separator: ", "))) VALUES (\(params.joined(separator: ", "))) ON CONFLICT DO NOTHING")
+                "INSERT INTO \(q(table.name)) (\(columns.joined(separator: ", "))) VALUES (\(params.joined(separator: ", "))) ON CONFLICT (\(keyList)) DO NOTHING")
+            keyIndexes = table.keyIndexes
+            let keyByPosition = table.keyIndexes.enumerated().map { "\(q(table.columns[$1].name)) = ?\($0 + 1)" }.joined(separator: " AND ")
+            owner = provenance
+                ? try connection.prepare("SELECT \(q(SQLIdentifier.batchColumn)) FROM \(q(table.name)) WHERE \(keyByPosition)") : nil
             let values = table.valueIndexes
             if values.isEmpty {
                 update = nil  // a key-only table: nothing to update
@@ -40,7 +52,7 @@ extension SQLiteDealerDatabase {
             }
         }
 
-        func upsert(_ row: [Value], batchID: Int64, syncedAt: Value) throws(SinkError) -> UpsertResult {
+        func upsert(_ row: [Value], batchID: Int64, syncedAt: Value, replayOf: Int64? = nil) throws(SinkError) -> UpsertResult {
             try insert.bind(row)
             if provenance {
                 try insert.bind(.int(batchID), at: Int32(row.count + 1))
@@ -48,6 +60,14 @@ extension SQLiteDealerDatabase {
             }
             try insert.step()
             if connection.changes == 1 { return .inserted }
+            if let replayOf, let owner {
+                try owner.bind(keyIndexes.map { row[$0] })
+                if try owner.step(), let last = owner.int(0), last > replayOf {
+                    owner.reset()
+                    return .newer
+                }
+                owner.reset()
+            }
             guard let update else { return .unchanged }
             try update.bind(row)
             if provenance {
@@ -69,6 +89,7 @@ extension SQLiteDealerDatabase {
         let checkpointInsert: SQLiteStatement
         let checkpointUpdate: SQLiteStatement
         let payload: SQLiteStatement
+        let resolve: SQLiteStatement
 
         init(connection: SQLiteConnection) throws(SinkError) {
             self.connection = connection
@@ -78,23 +99,27 @@ extension SQLiteDealerDatabase {
                 """
                 INSERT INTO oemsync_batches (feed, source, source_ref, position_start, position_end, records_in, written,
                     rejected, warnings, status, mapping, mapping_version, dictionary_version, started_at, finished_at,
-                    credentials, message_id)
-                VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 'ok', ?, ?, ?, ?, ?, ?, ?)
+                    credentials, message_id, replay_of)
+                VALUES (?, ?, ?, ?, ?, 0, 0, 0, 0, 'ok', ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             finish = try connection.prepare(
                 """
                 UPDATE oemsync_batches SET records_in = ?, written = ?, superseded = ?, rejected = ?, warnings = ?, status = ?,
                     inserted = ?, updated = ?, unchanged = ?, position_end = ?, finished_at = ?, requests = ?, duplicates = ?,
-                    notes = ?, error = ?
+                    notes = ?, error = ?, refused = ?, newer = ?
                 WHERE id = ?
                 """)
             payload = try connection.prepare(
-                "INSERT INTO oemsync_payloads (batch_id, feed, request, status, content_type, body) VALUES (?, ?, ?, ?, ?, ?)")
+                """
+                INSERT INTO oemsync_payloads (batch_id, feed, request, status, content_type, body, encoding, size, first_line, stored_at)
+                VALUES (?, ?, ?, ?, ?, ?, 'deflate', ?, ?, ?)
+                """)
             reject = try connection.prepare(
                 """
-                INSERT INTO oemsync_rejects (batch_id, feed, source, line, field, reason, message, raw_value, problems, raw_record)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO oemsync_rejects (batch_id, feed, source, line, field, reason, message, raw_value, problems, raw_record, attempts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            resolve = try connection.prepare("UPDATE oemsync_rejects SET resolved_by = ? WHERE id = ? AND resolved_by IS NULL")
             warning = try connection.prepare(
                 """
                 INSERT INTO oemsync_warnings (batch_id, feed, source, line, field, reason, message, raw_value, action)
@@ -110,30 +135,38 @@ extension SQLiteDealerDatabase {
             try batch.bind([
                 .string(c.feed), .string(c.source), .string(c.sourceRef), .string(c.positionStart), .string(c.positionStart),
                 .string(c.mapping), .string(c.mappingVersion), .string(c.dictionaryVersion), .datetime(c.startedAt), .datetime(.now()),
-                c.credentials.map(Value.string) ?? .null, c.messageID.map(Value.string) ?? .null,
+                c.credentials.map(Value.string) ?? .null, c.messageID.map(Value.string) ?? .null, c.replayOf.map(Value.int) ?? .null,
             ])
             try batch.step()
             return connection.lastInsertRowID
         }
 
-        func closeBatch(_ r: BatchReceipt, totals t: BatchTotals, end: BatchEnd) throws(SinkError) {
+        func closeBatch(_ r: BatchReceipt, totals t: BatchTotals, end: BatchEnd, status: String) throws(SinkError) {
             try finish.bind([
                 .int(Int64(t.recordsIn)), .int(Int64(t.written)), .int(Int64(t.superseded)), .int(Int64(t.rejected)),
-                .int(Int64(t.warnings)), .string(t.status(end)), .int(Int64(r.inserted)), .int(Int64(r.updated)),
+                .int(Int64(t.warnings)), .string(status), .int(Int64(r.inserted)), .int(Int64(r.updated)),
                 .int(Int64(r.unchanged)), .string(end.positionEnd), .datetime(.now()), .int(Int64(end.requests)),
                 .int(Int64(end.duplicates)), end.notes.map(Value.string) ?? .null, end.failure.map { .string($0.message) } ?? .null,
-                .int(r.batchID),
+                .int(Int64(r.refused.count)), .int(Int64(r.newer)), .int(r.batchID),
             ])
             try finish.step()
         }
 
-        func insertPayload(_ f: BatchFailure, batchID: Int64, feed: String) throws(SinkError) {
+        func insertPayload(_ p: StoredPayload, batchID: Int64, feed: String) throws(SinkError) {
             try payload.bind([
-                .int(batchID), .string(feed), .string(f.request), f.status.map { .int(Int64($0)) } ?? .null,
-                f.contentType.map(Value.string) ?? .null,
+                .int(batchID), .string(feed), .string(p.payload.request), p.payload.status.map { .int(Int64($0)) } ?? .null,
+                p.payload.contentType.map(Value.string) ?? .null,
             ])
-            try payload.bindBlob(f.body, at: 6)
+            try payload.bindBlob(p.deflated, at: 6)
+            try payload.bind([.int(Int64(p.payload.body.count)), .int(Int64(p.payload.firstLine)), .datetime(.now())], from: 7)
             try payload.step()
+        }
+
+        func resolve(_ ids: [Int64], by batchID: Int64) throws(SinkError) {
+            for id in ids {
+                try resolve.bind([.int(batchID), .int(id)])
+                try resolve.step()
+            }
         }
 
         func insertReject(_ r: Reject, batchID: Int64, context c: BatchContext) throws(SinkError) {
@@ -141,7 +174,7 @@ extension SQLiteDealerDatabase {
             try reject.bind([
                 .int(batchID), .string(c.feed), .string(c.source), .int(Int64(r.line)), p.field.map(Value.string) ?? .null,
                 .string(p.code), .string(p.message), p.rawValue.map(Value.string) ?? .null, .string(ProblemsJSON.encode(r.problems)),
-                .string(r.rawRecord),
+                .string(r.rawRecord), .int(Int64(r.attempts)),
             ])
             try reject.step()
         }
@@ -155,8 +188,7 @@ extension SQLiteDealerDatabase {
             try warning.step()
         }
 
-        func advanceCheckpoint(context c: BatchContext, end: BatchEnd, batchID: Int64) throws(SinkError) {
-            guard let after = end.checkpointAfter else { return }
+        func advanceCheckpoint(context c: BatchContext, to after: String, batchID: Int64) throws(SinkError) -> Bool {
             let now = Value.datetime(.now())
             if let before = c.checkpointBefore {
                 try checkpointUpdate.bind([.string(after), .int(batchID), now, .string(c.feed), .string(before)])
@@ -165,9 +197,7 @@ extension SQLiteDealerDatabase {
                 try checkpointInsert.bind([.string(c.feed), .string(after), .int(batchID), now])
                 try checkpointInsert.step()
             }
-            guard connection.changes == 1 else {
-                throw SinkError(.checkpoint, "the checkpoint of feed '\(c.feed)' changed underneath this run (another process?); batch rolled back")
-            }
+            return connection.changes == 1
         }
     }
 }

@@ -12,6 +12,8 @@ public final class SQLiteDealerDatabase: DealerDatabase, @unchecked Sendable {
     let connection: SQLiteConnection
     private var writers: [TargetTable: TableWriter] = [:]
     private var ledger: LedgerStatements?
+    /// Formatted once per batch: every row of a batch carries the same sync time.
+    var syncedAt = Value.null
 
     /// Opens (creating if needed) the database file, in WAL mode with `synchronous=NORMAL`: a crash
     /// of the process or the machine never corrupts it and never splits a batch from its checkpoint.
@@ -116,42 +118,10 @@ public final class SQLiteDealerDatabase: DealerDatabase, @unchecked Sendable {
     public func commit(_ chunks: any BatchChunks, to table: TargetTable, context: BatchContext) throws(SinkError)
         -> BatchReceipt
     {
-        let writer = try tableWriter(for: table)
-        let ledger = try ledgerStatements()
-        try connection.execute("BEGIN IMMEDIATE", code: .write)
-        do throws(SinkError) {
-            let batchID = try ledger.openBatch(context: context)
-            var receipt = BatchReceipt(batchID: batchID, inserted: 0, updated: 0, unchanged: 0)
-            var totals = BatchTotals()
-            let synced = Value.string(Timestamp.now().description)  // formatted once per batch
-            while let chunk = chunks.next() {
-                try chunk.checkConserved(feed: context.feed)
-                for row in chunk.rows {
-                    switch try writer.upsert(row, batchID: batchID, syncedAt: synced) {
-                    case .inserted: receipt.inserted += 1
-                    case .updated: receipt.updated += 1
-                    case .unchanged: receipt.unchanged += 1
-                    }
-                }
-                for reject in chunk.rejects { try ledger.insertReject(reject, batchID: batchID, context: context) }
-                for warning in chunk.warnings { try ledger.insertWarning(warning, batchID: batchID, context: context) }
-                totals.add(chunk)
-            }
-            guard let end = chunks.end else { throw SinkError(.abandoned, "the source stopped before the batch ended; rolled back") }
-            try ledger.closeBatch(receipt, totals: totals, end: end)
-            if let failure = end.failure { try ledger.insertPayload(failure, batchID: batchID, feed: context.feed) }
-            try ledger.advanceCheckpoint(context: context, end: end, batchID: batchID)
-            try connection.execute("COMMIT", code: .write)
-            return receipt
-        } catch {
-            try? connection.execute("ROLLBACK")
-            var e = error
-            e.feed = context.feed
-            throw e
-        }
+        try commitBatch(chunks, to: table, context: context)
     }
 
-    private func tableWriter(for table: TargetTable) throws(SinkError) -> TableWriter {
+    func tableWriter(for table: TargetTable) throws(SinkError) -> TableWriter {
         if let w = writers[table] { return w }
         let schema = try catalog().tables[table.name]
         let w = try TableWriter(connection: connection, table: table, provenance: SQLIdentifier.hasProvenance(schema))
@@ -159,7 +129,7 @@ public final class SQLiteDealerDatabase: DealerDatabase, @unchecked Sendable {
         return w
     }
 
-    private func ledgerStatements() throws(SinkError) -> LedgerStatements {
+    func ledgerStatements() throws(SinkError) -> LedgerStatements {
         if let ledger { return ledger }
         let l = try LedgerStatements(connection: connection)
         ledger = l
