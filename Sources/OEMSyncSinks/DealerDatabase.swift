@@ -34,6 +34,12 @@ public protocol DealerDatabase: AnyObject, Sendable {
     /// checkpoint that changed underneath (another process) fails the batch instead of being lost.
     func commit(_ chunks: any BatchChunks, to table: TargetTable, context: BatchContext) throws(SinkError) -> BatchReceipt
 
+    /// A query with `?` placeholders, values bound (never spliced into the SQL): what ``Ledger``
+    /// reads oemsync's own tables with.
+    func select(_ sql: String, _ values: [Value]) throws(SinkError) -> [[String?]]
+    /// Statements with `?` placeholders run in one transaction; returns the rows each changed.
+    func transaction(_ statements: [(sql: String, values: [Value])]) throws(SinkError) -> [Int]
+
     /// Work on a chunk that needs no database and can run while the previous one is being written
     /// (encoding rows for COPY). Called on the producer's thread; optional.
     func prepare(_ batch: inout MappedBatch)
@@ -215,6 +221,9 @@ public struct BatchContext: Sendable {
     /// The rejects this batch replays (their ids), resolved by it whatever the outcome: a record
     /// rejected again gets a new reject with one more attempt.
     public var resolves: [Int64]
+    /// Do everything, then roll back: the receipt tells exactly what the batch would do (the
+    /// database's own refusals included) and nothing is written.
+    public var dryRun = false
 
     public init(
         feed: String, source: String, sourceRef: String, positionStart: String, checkpointBefore: String?, mapping: String,

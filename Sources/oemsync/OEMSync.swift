@@ -14,7 +14,9 @@ struct OEMSync: ParsableCommand {
             The config file is --config, else $OEMSYNC_CONFIG, else /etc/oemsync/oemsync.yaml.
             """,
         version: OEMSyncVersion.current,
-        subcommands: [Check.self, MapMapping.self, Sync.self, Database.self])
+        subcommands: [
+            Check.self, MapMapping.self, Sync.self, Status.self, Batches.self, Replay.self, Checkpoint.self, Database.self,
+        ])
 }
 
 /// Options every command that reads the config shares.
@@ -144,6 +146,194 @@ struct Database: ParsableCommand {
 
         func run() throws {
             let code = MigrateCommand.run(configPath: config.path, console: .standard)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Where every feed stands: last batch, figures, open rejects, failures, checkpoint and lag.",
+        discussion: """
+            From the ledger in the dealer database. Lag: for a REST feed, how far the newest change committed
+            lies behind now; for a CSV drop, the files waiting and the age of the oldest.
+            States: never run, ok, rejects (open rejects wait for a replay), failing (the last batch failed).
+            """)
+
+    @OptionGroup var config: ConfigOptions
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let code = StatusCommand.run(configPath: config.path, json: json, console: .standard)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+struct Batches: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The batch ledger: one entry per committed batch (a CSV chunk, a REST page, a replay).",
+        subcommands: [List.self, Show.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List batches, newest first.")
+
+        @OptionGroup var config: ConfigOptions
+
+        @Option(name: .long, help: "Only this feed.")
+        var feed: String?
+
+        @Option(name: .long, help: "Only batches with this status: ok, partial (some records rejected), failed.")
+        var status: String?
+
+        @Option(name: .long, help: "Only batches started since: 2026-12-01, 2026-12-01T08:00:00Z, or an age (90m, 24h, 7d).")
+        var since: String?
+
+        @Option(name: .long, help: "At most this many.")
+        var limit = 50
+
+        @Flag(name: .long, help: "Print JSON.")
+        var json = false
+
+        func run() throws {
+            let code = BatchesCommand.list(
+                .init(configPath: config.path, feed: feed, status: status, since: since, limit: limit, json: json), console: .standard)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "One batch: its figures, position, mapping and dictionary versions, errors, rejects by reason with samples, replays.",
+            discussion: "Rejected values can be personal data; they are shown only with --show-values.")
+
+        @OptionGroup var config: ConfigOptions
+
+        @Argument(help: "The batch id (from `batches list`).")
+        var id: Int64
+
+        @Flag(name: .long, help: "Print JSON.")
+        var json = false
+
+        @Flag(name: .long, help: "Show the rejected values themselves.")
+        var showValues = false
+
+        func run() throws {
+            let code = BatchesCommand.show(configPath: config.path, id: id, json: json, showValues: showValues, console: .standard)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Map stored payloads again with the current mappings and dictionary, and write the result.",
+        discussion: """
+            Select batches by id, by feed and status, or the open rejects of one reason. Each replay is a new
+            ledger entry linked to the original; the checkpoint does not move, and rows a later batch wrote are
+            left alone. The open rejects of the replayed records are resolved; a record rejected again counts
+            one more attempt, and after 3 it is flagged and left out (--force to replay it anyway).
+            --dry-run does everything in a transaction that is rolled back: the figures are exact and nothing
+            is written. Personal columns in the sample are masked unless --unmask.
+            Exit 0 when every batch was replayed, 1 when one could not be, 78 when the config or a mapping is invalid.
+            """)
+
+    @OptionGroup var config: ConfigOptions
+
+    @Argument(help: "Batch ids to replay.")
+    var ids: [Int64] = []
+
+    @Option(name: .long, help: "Replay this feed's batches with --status.")
+    var feed: String?
+
+    @Option(name: .long, help: "With --feed: failed (not yet replayed successfully) or partial (with open rejects).")
+    var status: String?
+
+    @Flag(name: .long, help: "Replay the records of open rejects (with --reason; --feed to narrow).")
+    var rejects = false
+
+    @Option(name: .long, help: "With --rejects: the reason code (e.g. code.unknown, vin.check_digit).")
+    var reason: String?
+
+    @Flag(name: .long, help: "Show what would be inserted, updated, unchanged and rejected; write nothing.")
+    var dryRun = false
+
+    @Flag(name: .long, help: "Replay flagged records too.")
+    var force = false
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    @Flag(name: .long, help: "Show personal data in the sample instead of masking it.")
+    var unmask = false
+
+    func validate() throws {
+        let ways = [!ids.isEmpty, status != nil, rejects].filter { $0 }.count
+        guard ways == 1 else { throw ValidationError("choose one: batch ids, --feed F --status S, or --rejects --reason CODE") }
+        if status != nil, feed == nil { throw ValidationError("--status needs --feed") }
+        if let status, !["failed", "partial"].contains(status) { throw ValidationError("--status is failed or partial") }
+        if rejects, reason == nil { throw ValidationError("--rejects needs --reason CODE") }
+        if !rejects, reason != nil { throw ValidationError("--reason goes with --rejects") }
+        if !ids.isEmpty, feed != nil { throw ValidationError("--feed goes with --status or --rejects, not with batch ids") }
+    }
+
+    func run() throws {
+        let selection: OEMSyncRuntime.Replay.Selection
+        if rejects, let reason {
+            selection = .rejects(reason: reason, feed: feed)
+        } else if let feed, let status {
+            selection = .feed(feed, status: status)
+        } else {
+            selection = .batches(ids)
+        }
+        let code = ReplayCommand.run(
+            .init(configPath: config.path, selection: selection, dryRun: dryRun, force: force, json: json, unmask: unmask), console: .standard)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+struct Checkpoint: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show, set or reset a feed's checkpoint (the position after its last committed batch).",
+        discussion: "Changes are logged with the value they replaced (oemsync_checkpoint_changes).",
+        subcommands: [Show.self, Set.self, Reset.self])
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the stored checkpoint.")
+        @OptionGroup var config: ConfigOptions
+        @Argument(help: "The feed.") var feed: String
+        @Flag(name: .long, help: "Print JSON.") var json = false
+
+        func run() throws {
+            let code = CheckpointCommand.run(configPath: config.path, feed: feed, action: .show, yes: false, json: json, console: .standard)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    struct Set: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replace the checkpoint with VALUE (checked to be one of the feed's kind).")
+        @OptionGroup var config: ConfigOptions
+        @Argument(help: "The feed.") var feed: String
+        @Argument(help: "The checkpoint, as `checkpoint show FEED` prints it.") var value: String
+        @Flag(name: .long, help: "Confirm.") var yes = false
+
+        func run() throws {
+            let code = CheckpointCommand.run(configPath: config.path, feed: feed, action: .set(value), yes: yes, json: false, console: .standard)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    struct Reset: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove the checkpoint: the next run starts from the beginning (upserts make that harmless).")
+        @OptionGroup var config: ConfigOptions
+        @Argument(help: "The feed.") var feed: String
+        @Flag(name: .long, help: "Confirm.") var yes = false
+
+        func run() throws {
+            let code = CheckpointCommand.run(configPath: config.path, feed: feed, action: .reset, yes: yes, json: false, console: .standard)
             if code != 0 { throw ExitCode(code) }
         }
     }

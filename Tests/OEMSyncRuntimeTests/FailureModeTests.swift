@@ -32,6 +32,8 @@ struct FailureModeTests {
             try inner.requestsUsed(credentials: credentials, since: since)
         }
         func prepare(_ batch: inout MappedBatch) { inner.prepare(&batch) }
+        func select(_ sql: String, _ values: [Value]) throws(SinkError) -> [[String?]] { try inner.select(sql, values) }
+        func transaction(_ statements: [(sql: String, values: [Value])]) throws(SinkError) -> [Int] { try inner.transaction(statements) }
         func commit(_ chunks: any BatchChunks, to table: TargetTable, context: BatchContext) throws(SinkError) -> BatchReceipt {
             let n = commits.withLock { $0 += 1; return $0 }
             if n == failAt { throw SinkError(.write, "connection to the database lost") }

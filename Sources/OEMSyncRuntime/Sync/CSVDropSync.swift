@@ -51,6 +51,7 @@ public struct CSVDropSync: Sendable {
             return report
         }
         defer { withExtendedLifetime(lock) {} }
+        feed.purgeExpiredPayloads(database, logger: logger)
         do {
             for file in try drop.claimedFiles() {
                 let result = load(file, drop: drop)

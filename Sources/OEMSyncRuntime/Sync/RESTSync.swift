@@ -76,6 +76,7 @@ public struct RESTSync: Sendable {
             return stop(.source, "\(error)")
         }
 
+        feed.purgeExpiredPayloads(database, logger: logger, now: services.clock.now())
         let bound = BoundMapping(json: plan)
         let source = RESTSource(
             settings: settings.source, fields: bound.paths.map { JSONRecordReader.Field(path: $0.path, join: $0.join) }, records: recordsPath,

@@ -77,7 +77,11 @@ extension BatchStore {
                 throw SinkError(
                     .checkpoint, "the checkpoint of feed '\(context.feed)' changed underneath this run (another process?); batch rolled back")
             }
-            try commitBatch()
+            if context.dryRun {
+                rollbackBatch()
+            } else {
+                try commitBatch()
+            }
             return receipt
         } catch {
             rollbackBatch()

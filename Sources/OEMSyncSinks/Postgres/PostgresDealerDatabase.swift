@@ -109,6 +109,40 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
         return Int(rows.first?[0] ?? "0") ?? 0
     }
 
+    // MARK: Ledger queries
+
+    public func select(_ sql: String, _ values: [Value]) throws(SinkError) -> [[String?]] {
+        try connection.query(Self.numbered(sql), values.map(\.text))
+    }
+
+    public func transaction(_ statements: [(sql: String, values: [Value])]) throws(SinkError) -> [Int] {
+        try connection.execute("BEGIN", code: .write)
+        do throws(SinkError) {
+            var changed: [Int] = []
+            for s in statements { changed.append(try connection.command(Self.numbered(s.sql), s.values.map(\.text), code: .write)) }
+            try connection.execute("COMMIT", code: .write)
+            return changed
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// `?` placeholders as PostgreSQL's `$1`, `$2`, ... (the ledger's SQL has no `?` in literals).
+    static func numbered(_ sql: String) -> String {
+        var out = ""
+        var n = 0
+        for c in sql {
+            if c == "?" {
+                n += 1
+                out += "$\(n)"
+            } else {
+                out.append(c)
+            }
+        }
+        return out
+    }
+
     // MARK: Writing
 
     public func commit(_ chunks: any BatchChunks, to table: TargetTable, context c: BatchContext) throws(SinkError)
@@ -203,7 +237,8 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
             sets += [q(SQLIdentifier.batchColumn), q(SQLIdentifier.syncedColumn)].map { "\($0) = EXCLUDED.\($0)" }
         }
         let key = table.keyColumns.map { q($0.name) }.joined(separator: ", ")
-        let owner = "\(target).\(q(SQLIdentifier.batchColumn))"
+        // The origin of the batch that last wrote a row: a replay counts as the batch it replays.
+        let owner = "(SELECT coalesce(o.replay_of, o.id) FROM oemsync_batches o WHERE o.id = \(target).\(q(SQLIdentifier.batchColumn)))"
         func conflict(replay: Bool) -> String {
             if valueColumns.isEmpty { return "ON CONFLICT (\(key)) DO NOTHING" }
             let old = valueColumns.map { "\(target).\($0)" }.joined(separator: ", ")

@@ -15,7 +15,8 @@ extension SQLiteDealerDatabase {
         let update: SQLiteStatement?
         let connection: SQLiteConnection
         let provenance: Bool
-        /// The batch that last wrote a row, by key: a replay leaves rows of later batches alone.
+        /// The batch that last wrote a row, by key (as its origin: a replay counts as the batch it
+        /// replays): a replay leaves rows of later batches alone.
         let owner: SQLiteStatement?
         let keyIndexes: [Int]
 
@@ -36,9 +37,14 @@ extension SQLiteDealerDatabase {
             insert = try connection.prepare(
                 "INSERT INTO \(q(table.name)) (\(columns.joined(separator: ", "))) VALUES (\(params.joined(separator: ", "))) ON CONFLICT (\(keyList)) DO NOTHING")
             keyIndexes = table.keyIndexes
-            let keyByPosition = table.keyIndexes.enumerated().map { "\(q(table.columns[$1].name)) = ?\($0 + 1)" }.joined(separator: " AND ")
+            let keyByPosition = table.keyIndexes.enumerated().map { "t.\(q(table.columns[$1].name)) = ?\($0 + 1)" }.joined(separator: " AND ")
+            // The origin of the batch that last wrote the row: a replay counts as the batch it replays.
             owner = provenance
-                ? try connection.prepare("SELECT \(q(SQLIdentifier.batchColumn)) FROM \(q(table.name)) WHERE \(keyByPosition)") : nil
+                ? try connection.prepare(
+                    """
+                    SELECT coalesce(b.replay_of, b.id) FROM \(q(table.name)) t JOIN oemsync_batches b ON b.id = t.\(q(SQLIdentifier.batchColumn))
+                    WHERE \(keyByPosition)
+                    """) : nil
             let values = table.valueIndexes
             if values.isEmpty {
                 update = nil  // a key-only table: nothing to update

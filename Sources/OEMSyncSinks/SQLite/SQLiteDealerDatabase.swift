@@ -113,6 +113,30 @@ public final class SQLiteDealerDatabase: DealerDatabase, @unchecked Sendable {
         return Int(rows.first?[0] ?? "0") ?? 0
     }
 
+    // MARK: Ledger queries
+
+    public func select(_ sql: String, _ values: [Value]) throws(SinkError) -> [[String?]] {
+        try connection.query(sql, values)
+    }
+
+    public func transaction(_ statements: [(sql: String, values: [Value])]) throws(SinkError) -> [Int] {
+        try connection.execute("BEGIN IMMEDIATE", code: .write)
+        do throws(SinkError) {
+            var changed: [Int] = []
+            for s in statements {
+                let statement = try connection.prepare(s.sql)
+                try statement.bind(s.values)
+                try statement.step()
+                changed.append(connection.changes)
+            }
+            try connection.execute("COMMIT", code: .write)
+            return changed
+        } catch {
+            try? connection.execute("ROLLBACK")
+            throw error
+        }
+    }
+
     // MARK: Writing
 
     public func commit(_ chunks: any BatchChunks, to table: TargetTable, context: BatchContext) throws(SinkError)

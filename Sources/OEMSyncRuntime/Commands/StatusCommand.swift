@@ -1,0 +1,131 @@
+import Foundation
+import OEMSyncCore
+import OEMSyncFeeds
+import OEMSyncSinks
+
+/// `oemsync status`: where every feed stands, from the ledger and the checkpoints: last batch,
+/// figures, open and flagged rejects, failed batches, the checkpoint and the lag.
+///
+/// Lag: for a REST feed, how far the newest change time committed lies behind now; for a CSV drop,
+/// the files waiting in the directory and the age of the oldest.
+public enum StatusCommand {
+    public struct FeedStatus: Sendable, Codable {
+        public var feed: String
+        public var kind: String
+        /// `never run`, `ok`, `rejects` (open rejects wait for a replay), `failing` (the last batch failed),
+        /// `not configured` (a ledger without a feed in the config).
+        public var state: String
+        public var summary: FeedSummary
+        /// The checkpoint in words.
+        public var position: String?
+        public var lag: String?
+        public var lagSeconds: Int64?
+    }
+
+    public static func run(configPath: String, json: Bool, console: Console, now: Timestamp = .now()) -> Int32 {
+        let access: LedgerAccess
+        switch LedgerAccess.open(configPath: configPath, command: "status", console: console) {
+        case .ready(let a): access = a
+        case .exit(let code): return code
+        }
+        let summaries: [String: FeedSummary]
+        do {
+            summaries = try access.ledger.feedSummaries()
+        } catch {
+            console.err("oemsync status: \(error)\n")
+            return ExitStatus.failure
+        }
+        var statuses: [FeedStatus] = []
+        for feed in access.configuration.feeds {
+            let summary = summaries[feed.name] ?? FeedSummary(feed: feed.name)
+            var status = FeedStatus(feed: feed.name, kind: feed.source.kind, state: state(summary), summary: summary)
+            describe(&status, source: feed.source, now: now)
+            statuses.append(status)
+        }
+        for (name, summary) in summaries.sorted(by: { $0.key < $1.key }) where access.configuration.feed(named: name) == nil {
+            statuses.append(FeedStatus(feed: name, kind: "-", state: "not configured", summary: summary, position: summary.checkpoint?.position))
+        }
+        if json {
+            console.out(CommandJSON.encode(["feeds": statuses]))
+            return ExitStatus.ok
+        }
+        let rows = statuses.map { s -> [String] in
+            let open = s.summary.flaggedRejects > 0 ? "\(s.summary.openRejects) (\(s.summary.flaggedRejects) flagged)" : String(s.summary.openRejects)
+            return [
+                s.feed, s.kind, s.state, s.summary.lastBatch?.finishedAt ?? "-", String(s.summary.recordsIn), String(s.summary.written),
+                String(s.summary.rejected), open, String(s.summary.failedBatches), s.lag ?? "-",
+            ]
+        }
+        var out = TextTable.render(
+            header: ["feed", "kind", "state", "last batch", "records", "written", "rejected", "open rejects", "failed batches", "lag"],
+            rows: rows)
+        out += "\ncheckpoints:\n"
+        for s in statuses {
+            out += "  \(s.feed): \(s.position ?? "none")"
+            if let at = s.summary.checkpoint?.updatedAt { out += " (stored \(at)" + (s.summary.checkpoint?.batchID.map { " by batch \($0))" } ?? " by hand)") }
+            out += "\n"
+            if let failure = s.summary.lastFailure, s.state == "failing" {
+                out += "    last failure: batch \(failure.id) at \(failure.finishedAt): \(failure.error ?? "?")\n"
+            }
+        }
+        console.out(out)
+        return ExitStatus.ok
+    }
+
+    static func state(_ s: FeedSummary) -> String {
+        guard let last = s.lastBatch else { return s.checkpoint == nil ? "never run" : "ok" }
+        if last.status == "failed" { return "failing" }
+        return s.openRejects > 0 ? "rejects" : "ok"
+    }
+
+    /// The checkpoint in words and the lag, by source kind.
+    static func describe(_ status: inout FeedStatus, source: SourceSettings, now: Timestamp) {
+        let stored = status.summary.checkpoint?.position
+        switch source {
+        case .rest:
+            guard let stored, let c = try? RESTCheckpoint.parse(stored) else { return }
+            var parts: [String] = []
+            if let hwm = c.hwm {
+                parts.append("newest change \(Timestamp(microseconds: hwm.t)) (id \(hwm.id))")
+                let seconds = max(0, (now.microseconds - hwm.t) / 1_000_000)
+                status.lagSeconds = seconds
+                status.lag = Duration.seconds(seconds).shortDescription + " behind"
+            }
+            if let pull = c.pull { parts.append("pull in progress, next \(pull.next), \(Plural.count(pull.pages, "page")) done") }
+            status.position = parts.isEmpty ? "no pull finished yet" : parts.joined(separator: "; ")
+        case .csvDrop(let drop):
+            if let stored, let c = CSVDropCheckpoint.parse(stored) {
+                status.position =
+                    c.isComplete
+                    ? "\(c.file) loaded to its end (\(c.size) bytes)" : "\(c.file) at line \(c.line) (byte \(c.offset) of \(c.size))"
+            }
+            let waiting = (try? drop.drop.readyFiles()) ?? []
+            var oldest: Date?
+            for name in waiting {
+                let path = (drop.directory as NSString).appendingPathComponent(name)
+                if let m = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date {
+                    oldest = min(oldest ?? m, m)
+                }
+            }
+            if waiting.isEmpty {
+                status.lag = "no files waiting"
+                status.lagSeconds = 0
+            } else {
+                let age = oldest.map { max(0, Int64(Date(timeIntervalSince1970: Double(now.microseconds) / 1e6).timeIntervalSince($0))) } ?? 0
+                status.lagSeconds = age
+                status.lag = "\(Plural.count(waiting.count, "file")) waiting, oldest \(Duration.seconds(age).shortDescription)"
+            }
+        }
+    }
+}
+
+extension Duration {
+    /// `45s`, `12m`, `3h 20m`, `2d 4h`.
+    var shortDescription: String {
+        let s = components.seconds
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m" }
+        if s < 86400 { return "\(s / 3600)h \(s % 3600 / 60)m" }
+        return "\(s / 86400)d \(s % 86400 / 3600)h"
+    }
+}

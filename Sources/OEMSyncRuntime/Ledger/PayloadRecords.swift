@@ -1,0 +1,92 @@
+import Foundation
+import OEMSyncCore
+import OEMSyncFeeds
+import OEMSyncMapping
+import OEMSyncSinks
+
+/// The records of a stored payload, read again with the feed's current mapping: what a replay maps.
+///
+/// A CSV payload is the file's header row and the batch's bytes; it is read by the same
+/// ``CSVReader`` as a drop (from a private temporary file), and its records keep the line numbers
+/// of the original file. A JSON payload is the page as the OEM sent it.
+struct PayloadRecords {
+    var records: [RawRecord]
+    var bound: BoundMapping
+    /// A reject's raw text for JSON records (their exact JSON), by record index; nil for CSV.
+    var jsonPage: JSONRecordReader.Page?
+    var body: [UInt8]
+
+    struct Unreadable: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func read(_ payload: BatchPayload, plan: MappingPlan) throws(Unreadable) -> PayloadRecords {
+        switch plan.source.format {
+        case .json: return try json(payload, plan: plan)
+        default: return try csv(payload, plan: plan)
+        }
+    }
+
+    private static func json(_ payload: BatchPayload, plan: MappingPlan) throws(Unreadable) -> PayloadRecords {
+        guard let path = plan.source.records else { throw Unreadable(description: "mapping '\(plan.file)' has no records path") }
+        let bound = BoundMapping(json: plan)
+        let reader = JSONRecordReader(records: path, fields: bound.paths.map { JSONRecordReader.Field(path: $0.path, join: $0.join) })
+        do {
+            let page = try reader.read(payload.body, firstLine: payload.firstLine)
+            return PayloadRecords(records: page.records, bound: bound, jsonPage: page, body: payload.body)
+        } catch {
+            let status = payload.status.map { " (the response was HTTP \($0))" } ?? ""
+            throw Unreadable(description: "the stored payload is not a page of records\(status): \(error.description)")
+        }
+    }
+
+    private static func csv(_ payload: BatchPayload, plan: MappingPlan) throws(Unreadable) -> PayloadRecords {
+        // The charset the drop was read with travels in the content type.
+        var encoding = plan.source.encoding
+        if let charset = payload.contentType?.components(separatedBy: "charset=").dropFirst().first,
+            let stored = TextEncoding(rawValue: charset.trimmingCharacters(in: .whitespaces))
+        {
+            encoding = stored
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("oemsync-replay-\(UUID().uuidString).csv").path
+        guard FileManager.default.createFile(atPath: file, contents: Data(payload.body), attributes: [.posixPermissions: 0o600]) else {
+            throw Unreadable(description: "cannot write a temporary file in \(FileManager.default.temporaryDirectory.path)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        do {
+            let reader = try CSVReader(
+                path: file, format: CSVFormat(delimiter: plan.source.delimiter, header: plan.source.header, encoding: encoding))
+            var header: [String]?
+            if plan.source.header {
+                guard let row = try reader.readHeader(), row.problem == nil else { throw Unreadable(description: "the stored header row cannot be read") }
+                header = row.fields
+            }
+            let bound: BoundMapping
+            do {
+                bound = try BoundMapping(plan: plan, header: header)
+            } catch {
+                throw Unreadable(description: "the stored header row does not fit mapping '\(plan.file)': \(error.description)")
+            }
+            // Lines in the payload -> lines in the original file.
+            let shift = payload.firstLine - reader.position.line
+            var records: [RawRecord] = []
+            while var r = try reader.next() {
+                r.line += shift
+                records.append(r)
+            }
+            return PayloadRecords(records: records, bound: bound, jsonPage: nil, body: payload.body)
+        } catch let e as Unreadable {
+            throw e
+        } catch {
+            throw Unreadable(description: "\(error)")
+        }
+    }
+
+    /// The raw text of the JSON record at `line` (replayed rejects keep it, as first ones do).
+    func rawJSON(line: Int, firstLine: Int) -> String? {
+        guard let page = jsonPage else { return nil }
+        let index = line - firstLine
+        guard index >= 0, index < page.rawRanges.count else { return nil }
+        return page.rawText(index, in: body)
+    }
+}
