@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Logging
 import OEMSimulator
 import OEMSyncCore
@@ -91,8 +92,14 @@ final class RESTWorkspace: @unchecked Sendable {
             let shared = services ?? SourceServices(credentials: loaded.configuration?.credentials ?? [:], clock: clock, random: { random })
             let options = SyncCommand.Options(configPath: configPath, feeds: feeds ?? [], all: feeds == nil)
             let status = SyncCommand.run(options, logger: logger, console: console, services: shared)
+            #expect((try? self.db.ledgerViolations()) == [], "after sync")
             return Run(status: status, out: out.withLock { $0 }, err: err.withLock { $0 }, logs: logs.withLock { $0 })
         }
+    }
+
+    /// Runs one of the engineers' commands in-process (`status`, `batches`, `replay`, `checkpoint`).
+    func command(_ run: (String, Console) -> Int32) -> (status: Int32, out: String, err: String) {
+        LedgerCommand.run(configPath: configPath, db: db, run)
     }
 
     func services(random: Double = 0.5, breakers: CircuitBreakers = CircuitBreakers()) throws -> SourceServices {

@@ -4,6 +4,7 @@ import OEMSyncCore
 import OEMSyncRuntime
 import OEMSyncTesting
 import Synchronization
+import Testing
 
 /// A config file, its drop directories and a real dealer database, in a temp folder: what a
 /// pipeline test runs `oemsync sync` against.
@@ -14,11 +15,17 @@ final class Workspace: @unchecked Sendable {
     let feeds: [String: String]  // feed -> mapping (repository path)
 
     /// - Parameter feeds: feed name -> mapping file in the repository (`Mappings/acme/stock.v1.yaml`).
-    init(_ backend: TestDatabase.Backend, feeds: [String: String], batchRows: Int = 5000, extraSource: String = "") throws {
+    /// - Parameter dictionary: a dictionary folder of the test's own (to change a code table between runs).
+    init(
+        _ backend: TestDatabase.Backend, feeds: [String: String], batchRows: Int = 5000, extraSource: String = "", extraFeed: String = "",
+        dictionary: String? = nil
+    ) throws {
         dir = try TemporaryDirectory("ws")
         db = try TestDatabase(backend)
         self.feeds = feeds
-        var yaml = db.configPrologue + "feeds:\n"
+        var prologue = db.configPrologue
+        if let dictionary { prologue = prologue.replacingOccurrences(of: Fixture.repository("Mappings/dictionary"), with: dictionary) }
+        var yaml = prologue + "feeds:\n"
         for (name, mapping) in feeds.sorted(by: { $0.key < $1.key }) {
             yaml += """
                   \(name):
@@ -28,6 +35,7 @@ final class Workspace: @unchecked Sendable {
                       directory: drops/\(name)
                       batch_rows: \(batchRows)
                 \(extraSource)
+                \(extraFeed)
 
                 """
         }
@@ -58,6 +66,24 @@ final class Workspace: @unchecked Sendable {
         }
         let options = SyncCommand.Options(configPath: configPath, feeds: feedNames ?? [], all: feedNames == nil, json: json)
         let status = SyncCommand.run(options, logger: logger, console: console)
+        #expect((try? db.ledgerViolations()) == [], "after sync")
         return (status, out.withLock { $0 }, err.withLock { $0 }, logs.withLock { $0 })
+    }
+
+    /// Runs one of the engineers' commands in-process (`status`, `batches`, `replay`, `checkpoint`).
+    func command(_ run: (String, Console) -> Int32) -> (status: Int32, out: String, err: String) {
+        LedgerCommand.run(configPath: configPath, db: db, run)
+    }
+}
+
+/// Runs one of the engineers' commands with a captured console, then checks the ledger still keeps its rules.
+enum LedgerCommand {
+    static func run(configPath: String, db: TestDatabase, _ run: (String, Console) -> Int32) -> (status: Int32, out: String, err: String) {
+        let out = Mutex("")
+        let err = Mutex("")
+        let console = Console(out: { s in out.withLock { $0 += s } }, err: { s in err.withLock { $0 += s } })
+        let status = run(configPath, console)
+        #expect((try? db.ledgerViolations()) == [], "after a command")
+        return (status, out.withLock { $0 }, err.withLock { $0 })
     }
 }

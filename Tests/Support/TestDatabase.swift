@@ -117,4 +117,30 @@ public final class TestDatabase: @unchecked Sendable {
         }
         return try query("SELECT \(expressions.joined(separator: ", ")) FROM \(table) ORDER BY \(orderBy)").map { $0.map { $0 ?? "∅" } }
     }
+
+    /// Every way the ledger breaks its own rules, one line each (empty when it keeps them):
+    /// records in = written + rejected for every batch; the rejects table holds exactly `rejected`
+    /// rows per batch; refused rows are among the rejects; every failed or partial batch that is not
+    /// a replay has its payload; a replay's original exists and is no replay itself.
+    public func ledgerViolations() throws -> [String] {
+        var problems: [String] = []
+        for r in try query(
+            """
+            SELECT b.id, b.status, b.records_in, b.written, b.rejected, b.refused, b.replay_of,
+                (SELECT count(*) FROM oemsync_rejects j WHERE j.batch_id = b.id),
+                (SELECT count(*) FROM oemsync_payloads p WHERE p.batch_id = b.id),
+                (SELECT count(*) FROM oemsync_batches o WHERE o.id = b.replay_of AND o.replay_of IS NULL)
+            FROM oemsync_batches b ORDER BY b.id
+            """)
+        {
+            let n = r.map { Int($0 ?? "") ?? -1 }
+            let id = r[0] ?? "?"
+            if n[2] != n[3] + n[4] { problems.append("batch \(id): \(n[2]) in != \(n[3]) written + \(n[4]) rejected") }
+            if n[7] != n[4] { problems.append("batch \(id): \(n[4]) rejected but \(n[7]) rows in oemsync_rejects") }
+            if n[5] > n[4] { problems.append("batch \(id): \(n[5]) refused > \(n[4]) rejected") }
+            if r[6] == nil, r[1] != "ok", n[8] != 1 { problems.append("batch \(id): \(r[1] ?? "?") without its payload") }
+            if r[6] != nil, n[9] != 1 { problems.append("batch \(id): replays \(r[6] ?? "?"), which is missing or a replay") }
+        }
+        return problems
+    }
 }
