@@ -41,23 +41,9 @@ struct FailureModeTests {
         }
     }
 
-    static func stockCSV(rows: Int, price: Int = 100) -> String {
-        var text = "DealerCode,VIN,StockNo,Status,Model,Color,InDate,Price,Location,ReservedPhone\n"
-        for i in 0..<rows {
-            text += "D001,\(vin(i)),S-\(i),20,A3S,0Q,2025-12-02,\(price + i),Hall,\n"
-        }
-        return text
-    }
+    static func stockCSV(rows: Int, price: Int = 100) -> String { StockFeed.csv(rows: rows, price: price) }
 
-    /// A valid Chinese VIN for serial `i`.
-    static func vin(_ i: Int) -> String {
-        let base = "LSVAB218" + "0" + "S2" + String(format: "%06d", 200_000 + i)
-        let weights = [8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2]
-        let values = Dictionary(uniqueKeysWithValues: zip("ABCDEFGHJKLMNPRSTUVWXYZ", [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9]))
-        let sum = zip(base, weights).reduce(0) { $0 + ($1.0.wholeNumberValue ?? values[$1.0]!) * $1.1 }
-        let check = sum % 11 == 10 ? "X" : String(sum % 11)
-        return String(base.prefix(8)) + check + String(base.dropFirst(9))
-    }
+    static func vin(_ i: Int) -> String { StockFeed.vin(i) }
 
     func plan(_ ws: Workspace) throws -> (FeedSettings, MappingPlan) {
         let load = Project.load(configPath: ws.configPath, catalog: try ws.db.database.catalog(), catalogIsComplete: true)
