@@ -115,34 +115,46 @@ public struct BatchPayload: Sendable, Hashable {
     public var request: String
     /// The HTTP status of the response, when there was one.
     public var status: Int?
-    /// `application/json`, or `text/csv` for a file chunk (its header line first, then the
-    /// batch's own bytes, in the file's encoding).
+    /// `application/json`, or `text/csv` for file records (the header line first, then the
+    /// records' own bytes, in the file's encoding).
     public var contentType: String?
     public var body: [UInt8]
     /// The source line (CSV) or record number (JSON) of the payload's first record, so replayed
     /// records keep the line numbers the ledger knows them by.
     public var firstLine: Int
+    /// The line of each record, when the body holds some records of the batch only (a partial CSV
+    /// batch keeps its rejected records); nil when they follow each other from ``firstLine``.
+    public var lines: [Int]?
 
-    public init(request: String, status: Int? = nil, contentType: String? = nil, body: [UInt8], firstLine: Int = 1) {
+    public init(request: String, status: Int? = nil, contentType: String? = nil, body: [UInt8], firstLine: Int = 1, lines: [Int]? = nil) {
         self.request = request
         self.status = status
         self.contentType = contentType
         self.body = body
         self.firstLine = firstLine
+        self.lines = lines
     }
 }
 
 /// Delivers a batch's payload when the sink decides to keep it: a page already in memory, or a
-/// byte range of a file read again only then.
+/// file's bytes read again only then.
 public protocol BatchPayloadSource: Sendable {
-    func load() -> BatchPayload?
+    /// The payload; with `records`, a source that can may deliver only the records at those lines
+    /// (a file's rejected records, where the rest of the batch is in the database already).
+    func load(records: Set<Int>?) -> BatchPayload?
 }
 
 extension BatchPayload: BatchPayloadSource {
-    public func load() -> BatchPayload? { self }
+    /// A page is kept whole: it is small, and a replay of it re-applies its accepted records unchanged.
+    public func load(records: Set<Int>?) -> BatchPayload? { self }
 }
 
-/// Which payloads the ledger keeps besides those of `failed` and `partial` batches (always kept).
+/// Which payloads the ledger keeps.
+///
+/// - `failed`: always, whole (what was received).
+/// - `partial`: always; by default only the rejected records (those a replay is for: the rest of the
+///   batch is in the database), the whole batch when `ok` payloads are kept too.
+/// - `ok`: whole, for `okSeconds` (`keep_ok_payloads`), then deleted; by default not at all.
 public struct PayloadRetention: Sendable, Hashable {
     /// How long payloads of `ok` batches are kept; zero keeps none.
     public var okSeconds: Int64
@@ -152,6 +164,9 @@ public struct PayloadRetention: Sendable, Hashable {
     public static let problemsOnly = PayloadRetention()
 
     public func keeps(status: String) -> Bool { status != "ok" || okSeconds > 0 }
+
+    /// Whether a batch of this status keeps its whole payload, or only its rejected records.
+    public func keepsWhole(status: String) -> Bool { status == "failed" || okSeconds > 0 }
 }
 
 final class SingleChunk: BatchChunks {

@@ -64,6 +64,9 @@ struct ReplayTests {
         #expect(try ws.db.count("stock") == 6)
         #expect(try ws.db.count("oemsync_rejects", where: "reason = 'lookup.missing'") == 1)
         let checkpoint = try ws.db.database.checkpoint(feed: "acme-stock")
+        // The partial batch's payload is its rejected records, with their lines.
+        let rejectLines = try ws.db.query("SELECT line FROM oemsync_rejects WHERE batch_id = 1 ORDER BY line").map { $0[0] ?? "" }
+        #expect(try ws.db.query("SELECT lines FROM oemsync_payloads WHERE batch_id = 1") == [["[" + rejectLines.joined(separator: ",") + "]"]])
 
         try dictionary.addModelQ9Z()
         let run = replay(ws, .batches([1]))
@@ -73,7 +76,8 @@ struct ReplayTests {
         #expect(try ws.db.query("SELECT model_code, oemsync_batch_id FROM stock WHERE vin = 'LSVAB2180S2100005'") == [["ACME-Q9-SUV", "2"]])
         #expect(try ws.db.count("stock") == 7)
         let ledger = try ws.db.query("SELECT id, replay_of, status, records_in, written, rejected, dictionary_version FROM oemsync_batches ORDER BY id")
-        #expect(ledger[1] == ["2", "1", "partial", "12", "8", "4", "2025.12.1"])
+        // The partial batch kept its five rejected records (the rest is in the database): those are replayed.
+        #expect(ledger[1] == ["2", "1", "partial", "5", "1", "4", "2025.12.1"])
         // Every open reject of batch 1 is resolved by batch 2; the four still broken are rejected again, attempt 1.
         #expect(try ws.db.count("oemsync_rejects", where: "batch_id = 1 AND resolved_by = 2") == 5)
         #expect(try ws.db.count("oemsync_rejects", where: "resolved_by IS NULL") == 4)
@@ -90,7 +94,9 @@ struct ReplayTests {
     @Test("--dry-run writes nothing and tells exactly what the replay then does", arguments: TestDatabase.backends)
     func dryRun(_ backend: TestDatabase.Backend) throws {
         let dictionary = try Dictionary()
-        let ws = try Workspace(backend, feeds: ["acme-stock": Self.stockMapping], dictionary: dictionary.path)
+        // With ok payloads kept, a partial batch keeps its whole payload too: every record is replayed.
+        let ws = try Workspace(
+            backend, feeds: ["acme-stock": Self.stockMapping], extraFeed: "    keep_ok_payloads: 1d", dictionary: dictionary.path)
         try ws.drop("acme-stock", fixture: "feeds/csv/acme/stock-20251202.csv")
         #expect(ws.sync().status == 0)
         try dictionary.addModelQ9Z()
@@ -147,7 +153,7 @@ struct ReplayTests {
 
     @Test("a replay never puts older data over a row a later batch wrote", arguments: TestDatabase.backends)
     func newerRowsLeft(_ backend: TestDatabase.Backend) throws {
-        let ws = try Workspace(backend, feeds: ["acme-stock": Self.stockMapping])
+        let ws = try Workspace(backend, feeds: ["acme-stock": Self.stockMapping], extraFeed: "    keep_ok_payloads: 1d")
         let header = "DealerCode,VIN,StockNo,Status,Model,Color,InDate,Price,Location,ReservedPhone\n"
         let v0 = FailureModeTests.vin(0)
         let v1 = FailureModeTests.vin(1)
@@ -159,6 +165,7 @@ struct ReplayTests {
         #expect(run.status == 0, "\(run.err)")
         #expect(try ws.db.query("SELECT location FROM stock ORDER BY vin") == [["new"], ["old"]])
         #expect(try ws.db.query("SELECT newer, unchanged FROM oemsync_batches WHERE id = 3") == [["1", "1"]])
+        // (batch 2, the later file, kept its payload too: keep_ok_payloads.)
         // A second replay of the same batch may update what the first replay wrote.
         try ws.db.execute("UPDATE stock SET oemsync_batch_id = 3 WHERE vin = '\(v1)'")
         try ws.db.execute("UPDATE stock SET location = 'edited' WHERE vin = '\(v1)'")

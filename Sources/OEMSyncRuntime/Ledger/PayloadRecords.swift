@@ -67,12 +67,20 @@ struct PayloadRecords {
             } catch {
                 throw Unreadable(description: "the stored header row does not fit mapping '\(plan.file)': \(error.description)")
             }
-            // Lines in the payload -> lines in the original file.
+            // Lines in the payload -> lines in the original file: listed, or following from the first.
             let shift = payload.firstLine - reader.position.line
             var records: [RawRecord] = []
             while var r = try reader.next() {
-                r.line += shift
+                if let lines = payload.lines {
+                    guard records.count < lines.count else { throw Unreadable(description: "the stored payload has more records than lines") }
+                    r.line = lines[records.count]
+                } else {
+                    r.line += shift
+                }
                 records.append(r)
+            }
+            if let lines = payload.lines, lines.count != records.count {
+                throw Unreadable(description: "the stored payload has \(records.count) records for \(lines.count) lines")
             }
             return PayloadRecords(records: records, bound: bound, jsonPage: nil, body: payload.body)
         } catch let e as Unreadable {

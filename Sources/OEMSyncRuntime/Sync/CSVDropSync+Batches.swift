@@ -30,6 +30,9 @@ extension CSVDropSync {
         reading: while true {
             let start = reader.position
             var inBatch = 0
+            // Where each record of the batch starts: a partial batch keeps its rejected records' bytes.
+            var starts: [Int64] = []
+            var lines: [Int] = []
             var begun = false
             var atEnd = false
             var abandoned = false
@@ -38,7 +41,13 @@ extension CSVDropSync {
                 var records: [RawRecord] = []
                 records.reserveCapacity(want)
                 do {
-                    while records.count < want, let record = try reader.next() { records.append(record) }
+                    while records.count < want {
+                        let offset = reader.position.byteOffset
+                        guard let record = try reader.next() else { break }
+                        starts.append(offset)
+                        lines.append(record.line)
+                        records.append(record)
+                    }
                 } catch {
                     readError = error.description
                     abandoned = true
@@ -70,7 +79,7 @@ extension CSVDropSync {
                 break reading
             }
             let after = CSVDropCheckpoint(file: file.claimedName, size: reader.fileSize, crc32: identity.crc32, position: reader.position).json
-            let payload = FileRangePayload(file: identity, start: start, end: reader.position)
+            let payload = FileRangePayload(file: identity, start: start, end: reader.position, recordStarts: starts, recordLines: lines)
             writer.end(BatchEnd(positionEnd: reader.position.description, checkpointAfter: after, payload: payload))
             checkpoint = after
             batches += 1
@@ -91,22 +100,42 @@ struct FileIdentity: Sendable {
     var encoding: TextEncoding
 }
 
-/// A batch's payload read back from the claimed file only when the ledger keeps it (the batch had
-/// rejects): the header row, then the batch's own bytes, exactly as the OEM wrote them. The file is
-/// still in `processing/` then: it is archived only after its last batch committed.
+/// A batch's payload read back from the claimed file only when the ledger keeps it: the header row,
+/// then the batch's bytes, exactly as the OEM wrote them; for a partial batch only its rejected
+/// records' bytes (with their lines). The file is still in `processing/` then: it is archived only
+/// after its last batch committed.
 struct FileRangePayload: BatchPayloadSource {
     var file: FileIdentity
     var start: CSVPosition
     var end: CSVPosition
+    /// The byte offset and line of every record of the batch, in order.
+    var recordStarts: [Int64]
+    var recordLines: [Int]
 
-    func load() -> BatchPayload? {
+    func load(records wanted: Set<Int>?) -> BatchPayload? {
         let path = file.claimed.path
-        guard var body = try? FileDigest.read(path: path, range: 0..<file.headerEnd),
-            let rows = try? FileDigest.read(path: path, range: start.byteOffset..<end.byteOffset)
-        else { return nil }
-        body += rows
+        guard var body = try? FileDigest.read(path: path, range: 0..<file.headerEnd) else { return nil }
+        let name = file.claimed.originalName
+        let contentType = "text/csv; charset=\(file.encoding.rawValue)"
+        guard let wanted else {
+            guard let rows = try? FileDigest.read(path: path, range: start.byteOffset..<end.byteOffset) else { return nil }
+            body += rows
+            return BatchPayload(
+                request: "\(name) bytes \(start.byteOffset)-\(end.byteOffset) (crc32 \(file.crc32))", contentType: contentType, body: body,
+                firstLine: start.line)
+        }
+        var lines: [Int] = []
+        for (i, line) in recordLines.enumerated() where wanted.contains(line) {
+            let from = recordStarts[i]
+            let to = i + 1 < recordStarts.count ? recordStarts[i + 1] : end.byteOffset
+            guard var bytes = try? FileDigest.read(path: path, range: from..<to) else { return nil }
+            // The file's last record may have no line break; another record may follow it here.
+            if bytes.last != 0x0A { bytes.append(0x0A) }
+            body += bytes
+            lines.append(line)
+        }
         return BatchPayload(
-            request: "\(file.claimed.originalName) bytes \(start.byteOffset)-\(end.byteOffset) (crc32 \(file.crc32))",
-            contentType: "text/csv; charset=\(file.encoding.rawValue)", body: body, firstLine: start.line)
+            request: "\(name) bytes \(start.byteOffset)-\(end.byteOffset) (crc32 \(file.crc32)), \(lines.count) rejected records",
+            contentType: contentType, body: body, firstLine: lines.first ?? start.line, lines: lines)
     }
 }

@@ -33,14 +33,17 @@ struct RowOutcome {
     var refused: [(index: Int, error: SinkError)] = []
 }
 
-/// A payload as stored: deflated, with its size to check on the way out.
+/// A payload as stored: deflated, with its size to check on the way out, and the lines of its
+/// records as a JSON array when they do not follow each other.
 struct StoredPayload {
     var payload: BatchPayload
     var deflated: [UInt8]
+    var lines: String?
 
     init(_ payload: BatchPayload) {
         self.payload = payload
         deflated = Deflate.compress(payload.body)
+        lines = payload.lines.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }
     }
 }
 
@@ -52,6 +55,7 @@ extension BatchStore {
             let batchID = try openBatch(context)
             var receipt = BatchReceipt(batchID: batchID, inserted: 0, updated: 0, unchanged: 0)
             var totals = BatchTotals()
+            var rejectedLines = Set<Int>()
             while let chunk = chunks.next() {
                 try chunk.checkConserved(feed: context.feed)
                 let outcome = try writeRows(chunk, table: table, batchID: batchID, replayOf: context.replayOf)
@@ -63,13 +67,17 @@ extension BatchStore {
                 receipt.refused += refused
                 totals.add(chunk)
                 totals.refuse(refused.count)
+                for r in chunk.rejects { rejectedLines.insert(r.line) }
+                for r in refused { rejectedLines.insert(r.line) }
                 try insertRejects(chunk.rejects + refused, batchID: batchID, context: context)
                 try insertWarnings(chunk.warnings, batchID: batchID, context: context)
             }
             guard let end = chunks.end else { throw SinkError(.abandoned, "the source stopped before the batch ended; rolled back") }
             let status = totals.status(end)
             try closeBatch(receipt, totals: totals, end: end, status: status)
-            if context.retention.keeps(status: status), let payload = end.payload?.load() {
+            if context.retention.keeps(status: status),
+                let payload = end.payload?.load(records: context.retention.keepsWhole(status: status) ? nil : rejectedLines)
+            {
                 try insertPayload(StoredPayload(payload), batchID: batchID, feed: context.feed)
             }
             if !context.resolves.isEmpty { try resolveRejects(context.resolves, by: batchID) }

@@ -1,3 +1,4 @@
+import Foundation
 import OEMSyncCore
 
 /// oemsync's own tables read for people: the batches, their rejects and payloads, the checkpoints.
@@ -150,7 +151,8 @@ public struct Ledger: Sendable {
         let body = postgres ? "encode(body, 'hex')" : "hex(body)"
         guard
             let row = try database.select(
-                "SELECT request, status, content_type, \(body), encoding, size, first_line FROM oemsync_payloads WHERE batch_id = ?", [.int(id)]
+                "SELECT request, status, content_type, \(body), encoding, size, first_line, lines FROM oemsync_payloads WHERE batch_id = ?",
+                [.int(id)]
             ).first
         else { return nil }
         let stored = Self.bytes(hex: row[3] ?? "")
@@ -160,8 +162,10 @@ public struct Ledger: Sendable {
         } else {
             bytes = stored
         }
+        let lines = row[7].map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).split(separator: ",").compactMap { Int($0) } }
         return BatchPayload(
-            request: row[0] ?? "", status: row[1].flatMap { Int($0) }, contentType: row[2], body: bytes, firstLine: Int(row[6] ?? "1") ?? 1)
+            request: row[0] ?? "", status: row[1].flatMap { Int($0) }, contentType: row[2], body: bytes, firstLine: Int(row[6] ?? "1") ?? 1,
+            lines: lines)
     }
 
     /// Deletes payloads of `ok` batches of `feed` stored before `cutoff` (retention); returns how many.

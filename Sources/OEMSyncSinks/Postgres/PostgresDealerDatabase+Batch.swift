@@ -107,12 +107,12 @@ extension PostgresDealerDatabase: BatchStore {
         // bytea in hex input form: the body goes in as a bound parameter like any other value.
         _ = try connection.command(
             """
-            INSERT INTO oemsync_payloads (batch_id, feed, request, status, content_type, body, encoding, size, first_line, stored_at)
-            VALUES ($1, $2, $3, $4, $5, $6::bytea, 'deflate', $7, $8, now())
+            INSERT INTO oemsync_payloads (batch_id, feed, request, status, content_type, body, encoding, size, first_line, stored_at, lines)
+            VALUES ($1, $2, $3, $4, $5, $6::bytea, 'deflate', $7, $8, now(), $9)
             """,
             [
                 String(batchID), feed, p.payload.request, p.payload.status.map(String.init), p.payload.contentType,
-                Self.byteaHex(p.deflated), String(p.payload.body.count), String(p.payload.firstLine),
+                Self.byteaHex(p.deflated), String(p.payload.body.count), String(p.payload.firstLine), p.lines,
             ], code: .write)
     }
 

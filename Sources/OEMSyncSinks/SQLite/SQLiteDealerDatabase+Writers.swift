@@ -117,8 +117,8 @@ extension SQLiteDealerDatabase {
                 """)
             payload = try connection.prepare(
                 """
-                INSERT INTO oemsync_payloads (batch_id, feed, request, status, content_type, body, encoding, size, first_line, stored_at)
-                VALUES (?, ?, ?, ?, ?, ?, 'deflate', ?, ?, ?)
+                INSERT INTO oemsync_payloads (batch_id, feed, request, status, content_type, body, encoding, size, first_line, stored_at, lines)
+                VALUES (?, ?, ?, ?, ?, ?, 'deflate', ?, ?, ?, ?)
                 """)
             reject = try connection.prepare(
                 """
@@ -164,7 +164,9 @@ extension SQLiteDealerDatabase {
                 p.payload.contentType.map(Value.string) ?? .null,
             ])
             try payload.bindBlob(p.deflated, at: 6)
-            try payload.bind([.int(Int64(p.payload.body.count)), .int(Int64(p.payload.firstLine)), .datetime(.now())], from: 7)
+            try payload.bind(
+                [.int(Int64(p.payload.body.count)), .int(Int64(p.payload.firstLine)), .datetime(.now()), p.lines.map(Value.string) ?? .null],
+                from: 7)
             try payload.step()
         }
 

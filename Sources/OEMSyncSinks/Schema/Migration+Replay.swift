@@ -1,7 +1,7 @@
 extension Migration {
     /// What replay and the engineers' commands need: a replay's link to the batch it replays, rows
     /// the database refused, the attempts and resolution of each reject, payloads stored deflated
-    /// with their size, first line and time (for retention), and a log of checkpoints set by hand.
+    /// with their size, first line, the lines of their records when not contiguous, and time (for retention), and a log of checkpoints set by hand.
     static let replay = Migration(
         name: "0004-replay",
         sqlite: """
@@ -15,6 +15,7 @@ extension Migration {
             ALTER TABLE oemsync_payloads ADD COLUMN size INTEGER;
             ALTER TABLE oemsync_payloads ADD COLUMN first_line INTEGER NOT NULL DEFAULT 1;
             ALTER TABLE oemsync_payloads ADD COLUMN stored_at TEXT;
+            ALTER TABLE oemsync_payloads ADD COLUMN lines TEXT;
             CREATE TABLE oemsync_checkpoint_changes (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 feed TEXT NOT NULL,
@@ -35,6 +36,7 @@ extension Migration {
             ALTER TABLE oemsync_payloads ADD COLUMN size INTEGER;
             ALTER TABLE oemsync_payloads ADD COLUMN first_line INTEGER NOT NULL DEFAULT 1;
             ALTER TABLE oemsync_payloads ADD COLUMN stored_at TIMESTAMPTZ;
+            ALTER TABLE oemsync_payloads ADD COLUMN lines TEXT;
             CREATE TABLE oemsync_checkpoint_changes (
                 id BIGSERIAL PRIMARY KEY,
                 feed TEXT NOT NULL,
