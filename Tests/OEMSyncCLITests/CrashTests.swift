@@ -107,7 +107,7 @@ struct CrashTests {
         while interrupted < kills && attempts < kills * 3 {
             attempts += 1
             let child = try site.start()
-            usleep(UInt32(random.uniform(0.02...(max(0.2, whole / 12))) * 1_000_000))
+            usleep(UInt32(random.uniform(0.02...(max(0.2, whole / 15))) * 1_000_000))
             if child.hasExited {
                 done = child.wait() == 0 && site.dir.list("drops/stock").filter { $0.hasSuffix(".csv") }.isEmpty
                 if done { break }
@@ -152,6 +152,107 @@ struct CrashTests {
         }
     }
 
+    /// A REST pull killed the same way: the OEM simulator (its own process) serves generated orders
+    /// page by page; the oemsync binary is SIGKILLed at 20 moments and restarted.
+    @Test("a REST pull (the simulator generates 20,000 orders), 20 SIGKILLs, restarts: the same orders and pages as an uninterrupted pull", arguments: TestDatabase.backends)
+    func restKillAndResume(_ backend: TestDatabase.Backend) async throws {
+        try await onThread { try Self.restKillAndResume(backend) }
+    }
+
+    static func restKillAndResume(_ backend: TestDatabase.Backend) throws {
+        let logs = try TemporaryDirectory("oem")
+        let simulatorPath = (CLITests.binary as NSString).deletingLastPathComponent + "/oemsync-simulator"
+        let oem = try ChildProcess(simulatorPath, ["--orders", "20000", "--port", "0"], environment: ProcessInfo.processInfo.environment, log: logs.file("oem.log"))
+        defer {
+            oem.kill()
+            oem.wait()
+        }
+        var base: String?
+        for _ in 0..<200 where base == nil {
+            let text = (try? String(contentsOfFile: logs.file("oem.log"), encoding: .utf8)) ?? ""
+            base = text.split(separator: "\n").first { $0.hasPrefix("listening on ") }.map { String($0.dropFirst("listening on ".count)) }
+            if base == nil { usleep(50_000) }
+        }
+        let url = try #require(base, "the simulator did not start")
+
+        func site() throws -> (dir: TemporaryDirectory, db: TestDatabase, config: String) {
+            let dir = try TemporaryDirectory("crash-rest")
+            let db = try TestDatabase(backend)
+            _ = try dir.write("secret", "s3cret-d001\n")
+            let yaml = db.configPrologue + """
+                credentials:
+                  acme-api:
+                    auth: {kind: oauth2, token_url: \(url)/oauth/token, client_id: dealer-d001, client_secret_file: secret}
+                feeds:
+                  orders:
+                    mapping: \(Fixture.repository("Mappings/acme/orders-api.v1.yaml"))
+                    source:
+                      kind: rest
+                      url: \(url)/api/v1/dealers/D001/orders
+                      credentials: acme-api
+                      record_id: orderNo
+                      pagination: {style: page, param: pageNo, size_param: pageSize, size: 250}
+                      incremental: {param: updatedSince, field: updateTime, format: "yyyy-MM-dd HH:mm:ss", timezone: Asia/Shanghai, overlap: 10m}
+                      errors: {code: $.code, success: [0], message: $.msg, retryable: [50001]}
+
+                """
+            return (dir, db, try dir.write("oemsync.yaml", yaml))
+        }
+        func start(_ config: String, _ dir: TemporaryDirectory) throws -> ChildProcess {
+            var env = ProcessInfo.processInfo.environment
+            env["OEMSYNC_LOG_LEVEL"] = "warning"
+            return try ChildProcess(CLITests.binary, ["sync", "--all", "--once", "--config", config], environment: env, log: dir.file("runs.log"))
+        }
+        func content(_ db: TestDatabase) throws -> (orders: [[String]], rejects: [[String]], pages: [String]) {
+            let orders = try db.dump("sales_orders", [("dealer_code", .string), ("order_no", .string), ("vin", .string), ("status", .string),
+                ("total_price", .decimal), ("customer_phone", .string), ("updated_at", .datetime)], orderBy: "dealer_code, order_no")
+            let rejects = try db.query("SELECT reason, coalesce(field, ''), raw_record FROM oemsync_rejects ORDER BY raw_record, reason").map { $0.map { $0 ?? "∅" } }
+            let pages = try db.query("SELECT position_start FROM oemsync_batches ORDER BY id").map { $0[0] ?? "" }
+            return (orders, rejects, pages)
+        }
+        /// Progress as an ordered value: (high-water mark, pages of the pull in progress; a finished pull counts as all).
+        func progress(_ db: TestDatabase) throws -> (Int64, String, Int)? {
+            guard let json = try db.query("SELECT position FROM oemsync_checkpoints WHERE feed = 'orders'").first?[0] ?? nil,
+                let doc = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+            else { return nil }
+            let hwm = doc["hwm"] as? [String: Any]
+            let pages = (doc["pull"] as? [String: Any])?["pages"] as? Int ?? Int.max
+            return ((hwm?["t"] as? NSNumber)?.int64Value ?? -1, hwm?["id"] as? String ?? "", pages)
+        }
+
+        let reference = try site()
+        let began = Date()
+        #expect(try start(reference.config, reference.dir).wait() == 0)
+        let whole = Date().timeIntervalSince(began)
+        let expected = try content(reference.db)
+        #expect(expected.orders.count > 10_000, "the pull loads (\(expected.orders.count) orders of dealer D001)")
+
+        let crashed = try site()
+        var random = Seeded(state: backend == .sqlite ? 5 : 6)
+        var interrupted = 0
+        var last: (Int64, String, Int)?
+        for _ in 0..<(kills * 3) where interrupted < kills {
+            let child = try start(crashed.config, crashed.dir)
+            usleep(UInt32(random.uniform(0.02...(max(0.2, whole / 15))) * 1_000_000))
+            if child.hasExited { break }  // the pull finished: nothing left to interrupt
+            child.kill()
+            #expect(child.wait() == 128 + SIGKILL)
+            interrupted += 1
+            if let now = try progress(crashed.db) {
+                if let before = last { #expect(before <= now, "the checkpoint went back from \(before) to \(now)") }
+                last = now
+                if now.2 == Int.max { break }  // the pull is complete; a next run would start a new one
+            }
+        }
+        #expect(interrupted == kills, "\(interrupted) of \(kills) kills landed while the pull ran (whole run: \(whole)s)")
+        #expect(try start(crashed.config, crashed.dir).wait() == 0)
+        let got = try content(crashed.db)
+        #expect(got.orders == expected.orders, "no order lost, none doubled, every value the same")
+        #expect(got.rejects == expected.rejects, "no reject lost, none doubled")
+        #expect(got.pages == expected.pages, "every page committed once, in order")
+        #expect(try crashed.db.ledgerViolations() == [])
+    }
+
     /// `line 12 (byte 980)` -> 980.
     static func byte(_ position: String?) -> Int {
         guard let p = position, let r = p.range(of: "(byte ") else { return -1 }
@@ -160,3 +261,4 @@ struct CrashTests {
 }
 
 private func <= (a: (String, Int), b: (String, Int)) -> Bool { a.0 < b.0 || (a.0 == b.0 && a.1 <= b.1) }
+private func <= (a: (Int64, String, Int), b: (Int64, String, Int)) -> Bool { !((b.0, b.1, b.2) < (a.0, a.1, a.2)) }

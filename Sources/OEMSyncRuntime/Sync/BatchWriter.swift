@@ -138,6 +138,7 @@ final class BatchWriter: @unchecked Sendable {
                 summary.totals.rejected += receipt.refused.count
                 summary.rejectCodes += receipt.refused.map(\.primary.code)
                 summary.end = chunks.end
+                summary.end?.payload = nil  // kept in the ledger if at all; never in memory for the whole run
                 onCommit(context, summary)
                 condition.lock()
                 committed.append(summary)
