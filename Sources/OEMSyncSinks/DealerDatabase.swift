@@ -236,6 +236,9 @@ public struct BatchContext: Sendable {
     /// The rejects this batch replays (their ids), resolved by it whatever the outcome: a record
     /// rejected again gets a new reject with one more attempt.
     public var resolves: [Int64]
+    /// For a replay: how many replays rejected each replayed line before, so a row the database
+    /// refuses again counts one more attempt like any other reject.
+    public var attemptsBefore: [Int: Int] = [:]
     /// Do everything, then roll back: the receipt tells exactly what the batch would do (the
     /// database's own refusals included) and nothing is written.
     public var dryRun = false

@@ -22,6 +22,8 @@ final class RESTWorkspace: @unchecked Sendable {
         /// YAML lines of the source after `kind: rest` and `credentials:` (indented by the workspace).
         var source: String
         var credentials = "acme-api"
+        /// A feed-level setting, `key: value` (e.g. `keep_ok_payloads: 1d`).
+        var setting: String?
     }
 
     /// The ACME dealer API v1 (page numbers, Chinese envelope, incremental by Shanghai local time).
@@ -58,7 +60,9 @@ final class RESTWorkspace: @unchecked Sendable {
         yaml += "feeds:\n"
         for feed in feeds {
             let mapping = feed.mapping.hasPrefix("/") ? feed.mapping : Fixture.repository(feed.mapping)
-            yaml += "  \(feed.name):\n    mapping: \(mapping)\n    source:\n      kind: rest\n      credentials: \(feed.credentials)\n"
+            yaml += "  \(feed.name):\n    mapping: \(mapping)\n"
+            if let setting = feed.setting { yaml += "    \(setting)\n" }
+            yaml += "    source:\n      kind: rest\n      credentials: \(feed.credentials)\n"
             for line in feed.source.split(separator: "\n") where !line.trimmingCharacters(in: .whitespaces).isEmpty {
                 yaml += "      \(line)\n"
             }

@@ -191,7 +191,12 @@ struct ReplayTests {
         #expect(try ws.db.count("stock") == 37)
         #expect(try ws.db.query("SELECT line, reason FROM oemsync_rejects ORDER BY line") == [["2", "db.constraint"], ["18", "db.constraint"], ["41", "db.constraint"]])
         #expect(try ws.db.query("SELECT status, refused FROM oemsync_batches") == [["partial", "3"]])
-        #expect(!run.out.contains("Hall"), "values stay out of the report")
+
+        let messages = try ws.db.query("SELECT message FROM oemsync_rejects").compactMap { $0[0] }
+        #expect(messages.count == 3 && messages.allSatisfy { !$0.contains("Hall") }, "values stay out of the message: \(messages)")
+        // Refused again by a replay: one more attempt, as for any reject.
+        #expect(replay(ws, .feed("acme-stock", status: "partial")).status == 0)
+        #expect(try ws.db.query("SELECT attempts FROM oemsync_rejects WHERE resolved_by IS NULL") == [["1"], ["1"], ["1"]])
 
         switch backend {
         case .sqlite: try ws.db.execute("DROP TRIGGER hall_full")
@@ -222,6 +227,59 @@ struct ReplayTests {
             #expect(!again.isEmpty)
             #expect(again.allSatisfy { $0[0]?.hasPrefix("{") == true }, "\(again)")
         }
+    }
+
+    @Test("a REST page replays only its own records: those it dropped as delivered before belong to other batches", arguments: TestDatabase.backends)
+    func restDuplicates(_ backend: TestDatabase.Backend) async throws {
+        try await withSimulator { oem in
+            var feed = RESTWorkspace.ordersV1(oem)
+            feed.setting = "keep_ok_payloads: 1d"
+            let ws = try RESTWorkspace(backend, feeds: [feed], oem: oem)
+            #expect(try await ws.sync().status == 0)
+            // The next pull overlaps the last: its page holds two records delivered before, and none of its own.
+            #expect(try await ws.sync().status == 0)
+            let last = try #require(try ws.db.query("SELECT id, duplicates, records_in FROM oemsync_batches ORDER BY id DESC").first)
+            #expect(last[1] == "2" && last[2] == "0")
+            #expect(try ws.db.query("SELECT lines FROM oemsync_payloads WHERE batch_id = \(last[0]!)") == [["[]"]])
+            let run = try await onThread {
+                ws.command { ReplayCommand.run(.init(configPath: $0, selection: .batches([Int64(last[0]!)!]), dryRun: true), console: $1) }
+            }
+            #expect(run.status == 1)
+            #expect(run.err.contains("no records of its own"), "\(run.err)")
+            // A full page replays whole: its five records, unchanged.
+            let first = try #require(try ws.db.query("SELECT min(id) FROM oemsync_batches").first?[0] ?? nil)
+            let whole = try await onThread {
+                ws.command { ReplayCommand.run(.init(configPath: $0, selection: .batches([Int64(first)!]), dryRun: true, json: true), console: $1) }
+            }
+            #expect(whole.status == 0, "\(whole.err)")
+            #expect(whole.out.contains("\"records\" : 5"), "\(whole.out)")
+        }
+    }
+
+    @Test("a dry run over several batches, then the replay: each batch on the same connection", arguments: TestDatabase.backends)
+    func severalBatches(_ backend: TestDatabase.Backend) throws {
+        // Whole payloads, so that the replays write rows (PostgreSQL stages them in a temporary table).
+        let ws = try Workspace(backend, feeds: ["acme-stock": Self.stockMapping], extraFeed: "    keep_ok_payloads: 1d")
+        try ws.drop("acme-stock", fixture: "feeds/csv/acme/stock-20251202.csv", as: "a.csv")
+        #expect(ws.sync().status == 0)
+        try ws.drop("acme-stock", fixture: "feeds/csv/acme/stock-20251202.csv", as: "b.csv")
+        #expect(ws.sync().status == 0)
+        let before = try snapshot(ws.db)
+        let dry = replay(ws, .feed("acme-stock", status: "partial"), dryRun: true)
+        #expect(dry.status == 0, "\(dry.err)")
+        #expect(dry.err.contains("replay 2/2: batch 2: 12 records, 5 rejected"), "progress for each batch: \(dry.err)")
+        #expect(try snapshot(ws.db) == before)
+        let real = replay(ws, .feed("acme-stock", status: "partial"))
+        #expect(real.status == 0, "\(real.err)")
+        #expect(try ws.db.count("oemsync_batches", where: "replay_of IS NOT NULL") == 2)
+        // status counts the feed's own batches; replays apart.
+        let status = ws.command { StatusCommand.run(configPath: $0, json: true, console: $1) }
+        let doc = try JSONSerialization.jsonObject(with: Data(status.out.utf8)) as? [String: Any]
+        let summary = ((doc?["feeds"] as? [[String: Any]])?.first?["summary"]) as? [String: Any]
+        #expect(summary?["records_in"] as? Int == 24)
+        #expect(summary?["batches"] as? Int == 2)
+        #expect(summary?["replays"] as? Int == 2)
+        #expect(summary?["open_rejects"] as? Int == 10)
     }
 
     @Test("a batch without a stored payload cannot be replayed: exit 1 and why", arguments: TestDatabase.backends)

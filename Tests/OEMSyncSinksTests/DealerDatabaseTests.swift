@@ -217,6 +217,61 @@ struct DealerDatabaseTests {
         #expect(try db.database.checkpoint(feed: "test-feed") == nil)
     }
 
+    @Test("a trigger that rolls back the transaction fails the whole batch: no row is isolated, none written without its ledger")
+    func sqliteRollbackTrigger() throws {
+        let db = try TestDatabase(.sqlite)
+        try db.execute("CREATE TRIGGER cap BEFORE INSERT ON stock WHEN NEW.list_price >= 1000 BEGIN SELECT RAISE(ROLLBACK, 'cap'); END")
+        let batch = MappedBatch(
+            rows: [row("D1", "V1", nil, "1.00"), row("D1", "V2", nil, "5000.00"), row("D1", "V3", nil, "2.00")], rowLines: [2, 3, 4],
+            recordsIn: 3)
+        #expect(throws: SinkError.self) { try db.database.commit(batch, to: Self.stock, context: context(before: nil), end: end("p")) }
+        #expect(try db.count("stock") == 0)
+        #expect(try db.count("oemsync_batches") == 0)
+        #expect(try db.database.checkpoint(feed: "test-feed") == nil)
+        // The connection is usable for the next batch.
+        let next = MappedBatch(rows: [row("D1", "V1", nil, "1.00")], rowLines: [2], recordsIn: 1)
+        _ = try db.database.commit(next, to: Self.stock, context: context(before: nil), end: end("p"))
+        #expect(try db.count("stock") == 1)
+    }
+
+    /// A payload source whose file is gone.
+    struct LostPayload: BatchPayloadSource {
+        func load(records: Set<Int>?) -> BatchPayload? { nil }
+    }
+
+    @Test("a partial batch whose payload cannot be read back is rolled back, never kept without it", arguments: TestDatabase.backends)
+    func payloadRequired(_ backend: TestDatabase.Backend) throws {
+        let db = try TestDatabase(backend)
+        let reject = Reject(line: 3, problems: [RecordProblem(code: "vin.length", message: "17 characters expected")], rawRecord: "[]")
+        let batch = MappedBatch(rows: [row("D1", "V1", nil, "1.00")], rowLines: [2], rejects: [reject], recordsIn: 2)
+        let lost = BatchEnd(positionEnd: "line 4", checkpointAfter: "p", payload: LostPayload())
+        #expect(throws: SinkError.self) { try db.database.commit(batch, to: Self.stock, context: context(before: nil), end: lost) }
+        #expect(try db.count("stock") == 0)
+        #expect(try db.count("oemsync_batches") == 0)
+        // An ok batch needs no payload: the same source is never asked.
+        let clean = MappedBatch(rows: [row("D1", "V1", nil, "1.00")], rowLines: [2], recordsIn: 1)
+        _ = try db.database.commit(clean, to: Self.stock, context: context(before: nil), end: lost)
+        #expect(try db.count("stock") == 1)
+    }
+
+    @Test("the database's messages reach the rejects without the values they quote", arguments: TestDatabase.backends)
+    func refusedValuesMasked(_ backend: TestDatabase.Backend) throws {
+        let db = try TestDatabase(backend)
+        try db.execute("CREATE UNIQUE INDEX stock_location ON stock (location)")
+        if backend == .sqlite { try db.execute("CREATE TRIGGER price_text BEFORE INSERT ON stock WHEN typeof(NEW.list_price) = 'text' BEGIN SELECT RAISE(ABORT, 'price is not a number'); END") }
+        let batch = MappedBatch(
+            rows: [row("D1", "V1", "Bay Zhang-13800138000", "1.00"), row("D1", "V2", "Bay Zhang-13800138000", "2.00"), row("D1", "V3", "x", "12abc")],
+            rowLines: [2, 3, 4], recordsIn: 3)
+        let receipt = try db.database.commit(batch, to: Self.stock, context: context(before: nil), end: end("p"))
+        #expect(receipt.refused.map(\.line) == [3, 4])
+        let messages = try db.query("SELECT reason, message FROM oemsync_rejects ORDER BY line")
+        #expect(messages.map { $0[0] } == ["db.constraint", backend == .postgres ? "db.value" : "db.constraint"])
+        for m in messages {
+            #expect(m[1]?.contains("13800138000") == false, "\(m)")
+            #expect(m[1]?.contains("12abc") == false, "\(m)")
+        }
+    }
+
     @Test("a row that collides with another unique constraint is refused, never counted as unchanged", arguments: TestDatabase.backends)
     func secondaryUnique(_ backend: TestDatabase.Backend) throws {
         let db = try TestDatabase(backend)

@@ -33,7 +33,10 @@ struct PayloadRecords {
         let reader = JSONRecordReader(records: path, fields: bound.paths.map { JSONRecordReader.Field(path: $0.path, join: $0.join) })
         do {
             let page = try reader.read(payload.body, firstLine: payload.firstLine)
-            return PayloadRecords(records: page.records, bound: bound, jsonPage: page, body: payload.body)
+            var records = page.records
+            // A page whose batch left out records delivered before lists the lines it kept.
+            if let lines = payload.lines.map(Set.init) { records = records.filter { lines.contains($0.line) } }
+            return PayloadRecords(records: records, bound: bound, jsonPage: page, body: payload.body)
         } catch {
             let status = payload.status.map { " (the response was HTTP \($0))" } ?? ""
             throw Unreadable(description: "the stored payload is not a page of records\(status): \(error.description)")

@@ -166,7 +166,12 @@ public struct Replay: Sendable {
         }
         outcome.records = records.count
         guard !records.isEmpty else {
-            if target.flagged.isEmpty { outcome.error = "batch \(original.id): none of the selected records is in its payload" }
+            if target.flagged.isEmpty {
+                outcome.error =
+                    target.lines == nil
+                    ? "batch \(original.id) has no records of its own in its payload (every record of the page had come before)"
+                    : "batch \(original.id): none of the selected records is in its payload"
+            }
             return outcome
         }
 
@@ -191,6 +196,7 @@ public struct Replay: Sendable {
             startedAt: .now(), replayOf: original.id, resolves: resolves)
         var run = context
         run.dryRun = dryRun
+        run.attemptsBefore = previous.mapValues(\.attempts)
         do {
             let receipt = try database.commit(
                 mapped, to: plan.targetTable, context: run, end: BatchEnd(positionEnd: original.positionEnd, checkpointAfter: nil))

@@ -128,7 +128,10 @@ public struct RESTSync: Sendable {
                     BatchEnd(
                         positionEnd: page.positionAfter, checkpointAfter: after, requests: page.requests, duplicates: page.duplicates,
                         notes: Self.notes(page.attempts),
-                        payload: BatchPayload(request: page.request, contentType: "application/json", body: page.payload)))
+                        // Records dropped as already delivered belong to earlier batches: the lines say which ones are this batch's.
+                        payload: BatchPayload(
+                            request: page.request, contentType: "application/json", body: page.payload,
+                            lines: page.duplicates > 0 ? page.records.map(\.line) : nil)))
                 before = after
                 pull.retries += page.attempts.count
             case .done:

@@ -40,9 +40,9 @@ struct StoredPayload {
     var deflated: [UInt8]
     var lines: String?
 
-    init(_ payload: BatchPayload) {
+    init(_ payload: BatchPayload) throws(SinkError) {
         self.payload = payload
-        deflated = Deflate.compress(payload.body)
+        deflated = try Deflate.compress(payload.body)
         lines = payload.lines.map { "[" + $0.map(String.init).joined(separator: ",") + "]" }
     }
 }
@@ -63,7 +63,11 @@ extension BatchStore {
                 receipt.updated += outcome.updated
                 receipt.unchanged += outcome.unchanged
                 receipt.newer += outcome.newer
-                let refused = outcome.refused.map { DatabaseReject.make(chunk, row: $0.index, error: $0.error, dialect: dialect) }
+                let refused = outcome.refused.map { r -> Reject in
+                    var reject = DatabaseReject.make(chunk, row: r.index, error: r.error, dialect: dialect)
+                    if let before = context.attemptsBefore[reject.line] { reject.attempts = before + 1 }
+                    return reject
+                }
                 receipt.refused += refused
                 totals.add(chunk)
                 totals.refuse(refused.count)
@@ -75,10 +79,12 @@ extension BatchStore {
             guard let end = chunks.end else { throw SinkError(.abandoned, "the source stopped before the batch ended; rolled back") }
             let status = totals.status(end)
             try closeBatch(receipt, totals: totals, end: end, status: status)
-            if context.retention.keeps(status: status),
-                let payload = end.payload?.load(records: context.retention.keepsWhole(status: status) ? nil : rejectedLines)
-            {
-                try insertPayload(StoredPayload(payload), batchID: batchID, feed: context.feed)
+            if context.retention.keeps(status: status), let source = end.payload {
+                // A payload the ledger must keep and cannot read fails the batch: its rejects would be unreplayable.
+                guard let payload = source.load(records: context.retention.keepsWhole(status: status) ? nil : rejectedLines) else {
+                    throw SinkError(.write, "the batch's payload could not be read back for the ledger; rolled back")
+                }
+                try insertPayload(try StoredPayload(payload), batchID: batchID, feed: context.feed)
             }
             if !context.resolves.isEmpty { try resolveRejects(context.resolves, by: batchID) }
             if let after = end.checkpointAfter, try !advanceCheckpoint(context, to: after, batchID: batchID) {

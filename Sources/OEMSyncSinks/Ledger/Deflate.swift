@@ -3,9 +3,9 @@ import CZlib
 /// zlib's deflate format, for payloads kept in the ledger: a CSV chunk or a JSON page shrinks five
 /// to ten times at level 1, which costs a few milliseconds per megabyte.
 enum Deflate {
-    static func compress(_ input: [UInt8], level: Int32 = 1) -> [UInt8] {
+    static func compress(_ input: [UInt8], level: Int32 = 1) throws(SinkError) -> [UInt8] {
         var stream = z_stream()
-        guard oemsync_deflate_init(&stream, level) == Z_OK else { return [] }
+        guard oemsync_deflate_init(&stream, level) == Z_OK else { throw SinkError(.write, "cannot start zlib") }
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, UInt(input.count))))
         let produced: Int = input.withUnsafeBufferPointer { src in
@@ -19,13 +19,14 @@ enum Deflate {
                 return Int(stream.total_out)
             }
         }
-        guard produced >= 0 else { return [] }
+        guard produced >= 0 else { throw SinkError(.write, "zlib could not deflate a payload of \(input.count) bytes") }
         output.removeSubrange(produced...)
         return output
     }
 
     /// Inflates `input`, which must decompress to exactly `size` bytes (stored beside it).
     static func decompress(_ input: [UInt8], size: Int) throws(SinkError) -> [UInt8] {
+        if size == 0 { return [] }
         var stream = z_stream()
         guard oemsync_inflate_init(&stream) == Z_OK else { throw SinkError(.query, "cannot start zlib") }
         defer { inflateEnd(&stream) }

@@ -207,14 +207,16 @@ public struct Ledger: Sendable {
 
     // MARK: Feeds and checkpoints
 
-    /// Per feed that has a ledger: its figures, last batch, open rejects and checkpoint.
+    /// Per feed that has a ledger: its figures, last batch, open rejects and checkpoint. The figures
+    /// and the last batch are those of the feed's own batches; replays are counted apart (their
+    /// records were counted once already), and their effect shows in the open rejects.
     public func feedSummaries() throws(SinkError) -> [String: FeedSummary] {
         var out: [String: FeedSummary] = [:]
         for r in try database.select(
             """
             SELECT feed, count(*), coalesce(sum(records_in), 0), coalesce(sum(written), 0), coalesce(sum(rejected), 0),
                 sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), max(id)
-            FROM oemsync_batches GROUP BY feed
+            FROM oemsync_batches WHERE replay_of IS NULL GROUP BY feed
             """, [])
         {
             guard let feed = r[0] else { continue }
@@ -237,8 +239,12 @@ public struct Ledger: Sendable {
             out[feed, default: FeedSummary(feed: feed)].openRejects = Int(r[1] ?? "0") ?? 0
             out[feed, default: FeedSummary(feed: feed)].flaggedRejects = Int(r[2] ?? "0") ?? 0
         }
+        for r in try database.select("SELECT feed, count(*) FROM oemsync_batches WHERE replay_of IS NOT NULL GROUP BY feed", []) {
+            guard let feed = r[0] else { continue }
+            out[feed, default: FeedSummary(feed: feed)].replays = Int(r[1] ?? "0") ?? 0
+        }
         for r in try database.select(
-            "SELECT b.feed, max(b.id) FROM oemsync_batches b WHERE b.status = 'failed' GROUP BY b.feed", [])
+            "SELECT b.feed, max(b.id) FROM oemsync_batches b WHERE b.status = 'failed' AND b.replay_of IS NULL GROUP BY b.feed", [])
         {
             guard let feed = r[0], let id = r[1].flatMap({ Int64($0) }) else { continue }
             out[feed, default: FeedSummary(feed: feed)].lastFailure = try batch(id)
@@ -422,7 +428,9 @@ public struct StoredCheckpoint: Sendable, Codable, Hashable {
 
 public struct FeedSummary: Sendable, Codable, Hashable {
     public var feed: String
+    /// The feed's own batches (replays apart) and their records.
     public var batches = 0
+    public var replays = 0
     public var recordsIn = 0
     public var written = 0
     public var rejected = 0

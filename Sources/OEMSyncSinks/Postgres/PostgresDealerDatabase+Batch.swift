@@ -12,7 +12,12 @@ extension PostgresDealerDatabase: BatchStore {
 
     func commitBatch() throws(SinkError) { try connection.execute("COMMIT", code: .write) }
 
-    func rollbackBatch() { try? connection.execute("ROLLBACK") }
+    /// A staging table created in the rolled-back transaction is gone with it: forget the cached
+    /// statements, so the next batch creates it again (`CREATE TEMP TABLE IF NOT EXISTS`).
+    func rollbackBatch() {
+        try? connection.execute("ROLLBACK")
+        forgetStagingTables()
+    }
 
     func openBatch(_ c: BatchContext) throws(SinkError) -> Int64 {
         let id = try connection.query(

@@ -128,6 +128,8 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
         }
     }
 
+    func forgetStagingTables() { statements.removeAll() }
+
     /// `?` placeholders as PostgreSQL's `$1`, `$2`, ... (the ledger's SQL has no `?` in literals).
     static func numbered(_ sql: String) -> String {
         var out = ""

@@ -64,6 +64,8 @@ public final class SQLiteConnection: @unchecked Sendable {
     }
 
     public var changes: Int { Int(sqlite3_changes(db)) }
+    /// True outside a transaction (also after SQLite rolled one back by itself).
+    public var isAutocommit: Bool { sqlite3_get_autocommit(db) != 0 }
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(db) }
 }
 

@@ -27,6 +27,10 @@ extension SQLiteDealerDatabase: BatchStore {
                 case .newer: outcome.newer += 1
                 }
             } catch where error.isRowError(.sqlite) {
+                // RAISE(ROLLBACK) or ON CONFLICT ROLLBACK end the whole transaction: not a row to isolate.
+                guard !connection.isAutocommit else {
+                    throw SinkError(.write, "the database rolled the batch back: \(error.message)")
+                }
                 outcome.refused.append((i, error))
             }
         }
