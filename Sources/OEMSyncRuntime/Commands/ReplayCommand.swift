@@ -66,7 +66,7 @@ public enum ReplayCommand {
             if !options.unmask, let plan = project.plans[target.original.feed] { mask(&outcome, plan: plan) }
             if targets.count > 1 {
                 console.err(
-                    "replay \(n + 1)/\(targets.count): batch \(target.original.id): \(outcome.error == nil ? "\(outcome.records) records, \(outcome.rejected) rejected" : "failed")\n")
+                    "replay \(n + 1)/\(targets.count): batch \(target.original.id): \(outcome.error == nil ? "\(Plural.count(outcome.records, "record")), \(outcome.rejected) rejected" : "failed")\n")
             }
             outcomes.append(outcome)
         }
