@@ -155,8 +155,9 @@ struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Where every feed stands: last batch, figures, open rejects, failures, checkpoint and lag.",
         discussion: """
-            From the ledger in the dealer database. Lag: for a REST feed, how far the newest change committed
-            lies behind now; for a CSV drop, the files waiting and the age of the oldest.
+            From the ledger in the dealer database. Lag: for a REST feed, how far the newest change \
+            committed lies behind now; for a CSV drop, the files waiting and the age of the oldest.
+
             States: never run, ok, rejects (open rejects wait for a replay), failing (the last batch failed).
             """)
 
@@ -230,13 +231,18 @@ struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Map stored payloads again with the current mappings and dictionary, and write the result.",
         discussion: """
-            Select batches by id, by feed and status, or the open rejects of one reason. Each replay is a new
-            ledger entry linked to the original; the checkpoint does not move, and rows a later batch wrote are
-            left alone. The open rejects of the replayed records are resolved; a record rejected again counts
-            one more attempt, and after 3 it is flagged and left out (--force to replay it anyway).
-            --dry-run does everything in a transaction that is rolled back: the figures are exact and nothing
-            is written. Personal columns in the sample are masked unless --unmask.
-            Exit 0 when every batch was replayed, 1 when one could not be, 78 when the config or a mapping is invalid.
+            Select batches by id, by feed and status, or the open rejects of one reason. Each replay is a new \
+            ledger entry linked to the original; the checkpoint does not move, and rows a later batch wrote \
+            are left alone.
+
+            The open rejects of the replayed records are resolved; a record rejected again counts one more \
+            attempt, and after 3 it is flagged and left out (--force to replay it anyway).
+
+            --dry-run does everything in a transaction that is rolled back: the figures are exact and \
+            nothing is written. Personal columns in the sample are masked unless --unmask.
+
+            Exit 0 when every batch was replayed, 1 when one could not be, 78 when the config or a mapping \
+            is invalid.
             """)
 
     @OptionGroup var config: ConfigOptions
@@ -253,7 +259,7 @@ struct Replay: ParsableCommand {
     @Flag(name: .long, help: "Replay the records of open rejects (with --reason; --feed to narrow).")
     var rejects = false
 
-    @Option(name: .long, help: "With --rejects: the reason code (e.g. code.unknown, vin.check_digit).")
+    @Option(name: .long, help: "With --rejects: the reason code (e.g. lookup.missing, vin.check_digit).")
     var reason: String?
 
     @Flag(name: .long, help: "Show what would be inserted, updated, unchanged and rejected; write nothing.")

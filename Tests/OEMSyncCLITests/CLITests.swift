@@ -102,6 +102,27 @@ struct CLITests {
         #expect(noOnce.err.contains("add --once"))
         #expect(try run(["sync", "--once"]).status == 64)
         #expect(try run(["frobnicate"]).status == 64)
+        let nothing = try run(["replay"])
+        #expect(nothing.status == 64)
+        #expect(nothing.err.contains("choose one: batch ids, --feed F --status S, or --rejects --reason CODE"))
+        #expect(try run(["replay", "--feed", "x", "--status", "ok"]).status == 64)
+        #expect(try run(["replay", "--rejects"]).status == 64)
+        #expect(try run(["batches", "show", "not-a-number"]).status == 64)
+        #expect(try run(["checkpoint", "set", "feed-only"]).status == 64)
+    }
+
+    @Test("the ledger commands on a missing config exit 78, on a database without oemsync's tables 1")
+    func ledgerCommandsExit() throws {
+        for command in [["status"], ["batches", "list"], ["replay", "1"], ["checkpoint", "show", "f"]] {
+            #expect(try run(command + ["--config", "/nonexistent/oemsync.yaml"]).status == 78, "\(command)")
+        }
+        let dir = try TemporaryDirectory("cli-ledger")
+        let config = try dir.write(
+            "oemsync.yaml",
+            "oemsync: 1\ndatabase: {url: \"sqlite:\(dir.file("empty.db"))\"}\nfeeds:\n  f:\n    mapping: \(Fixture.repository("Mappings/acme/stock.v1.yaml"))\n    source: {kind: csv-drop, directory: drops}\n")
+        let status = try run(["status", "--config", config])
+        #expect(status.status == 1)
+        #expect(status.err.contains("run `oemsync db migrate`"), "\(status.err)")
     }
 
     @Test("map is a dry run: rows and rejects printed, personal data masked, nothing written")
