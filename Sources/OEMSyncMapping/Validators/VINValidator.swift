@@ -75,6 +75,73 @@ public struct VINValidator: Sendable, Hashable {
         return .valid(vin)
     }
 
+    /// What a VIN says about itself: the verdict of ``validate(_:field:)`` and, for a well-formed VIN,
+    /// what its characters decode to. What `oemsync validate vin` prints.
+    public struct Report: Sendable, Hashable, Codable {
+        public var raw: String
+        public var normalized: String
+        /// `valid`, `warning` (written with a warning in advisory mode) or `invalid`.
+        public var verdict: String
+        public var code: String?
+        public var message: String?
+        /// Whether position 9 is the check digit the other 16 characters give (nil when not 17 legal characters).
+        public var checkDigitOK: Bool?
+        public var wmi: String?
+        public var region: String?
+        public var country: String?
+        /// A 9 in position 3: a maker of fewer than 1000 vehicles a year, whose WMI continues in 12-14.
+        public var smallManufacturer: Bool?
+        /// Every model year position 10 can mean, not after next year, latest first.
+        public var modelYears: [Int]?
+        /// The one to take: for North America the 30-year cycle that position 7 tells (numeric: 1980-2009,
+        /// a letter: 2010-2039); elsewhere the latest candidate.
+        public var modelYear: Int?
+    }
+
+    /// Validates `raw` and decodes it. `currentYear` bounds the model-year candidates (next year at most).
+    public func inspect(_ raw: String, currentYear: Int) -> Report {
+        var report = Report(raw: raw, normalized: Self.normalize(raw), verdict: "valid")
+        switch validate(raw, field: "vin") {
+        case .valid: break
+        case .validWithWarning(_, let p):
+            report.verdict = "warning"
+            (report.code, report.message) = (p.code, p.message)
+        case .invalid(let p):
+            report.verdict = "invalid"
+            (report.code, report.message) = (p.code, p.message)
+        }
+        let bytes = Self.normalizedBytes(raw)
+        guard bytes.count == 17, bytes.allSatisfy({ $0 < 128 && Self.values[Int($0)] >= 0 }) else { return report }
+        report.checkDigitOK = Self.checkDigit(bytes) == bytes[8]
+        report.wmi = String(decoding: bytes[0..<3], as: UTF8.self)
+        report.region = VINRegions.region(bytes[0])
+        report.country = VINRegions.country(bytes[0], bytes[1])
+        report.smallManufacturer = bytes[2] == UInt8(ascii: "9")
+        let years = Self.modelYears(code: bytes[9], notAfter: currentYear + 1)
+        report.modelYears = years
+        if VINRegions.isNorthAmerican(bytes[0]) {
+            let secondCycle = !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[6])
+            report.modelYear = years.first { secondCycle ? $0 >= 2010 && $0 < 2040 : $0 < 2010 } ?? years.first
+        } else {
+            report.modelYear = years.first
+        }
+        return report
+    }
+
+    static let yearCodeOrder = Array("ABCDEFGHJKLMNPRSTVWXY123456789".utf8)
+
+    /// 1980 + the code's place, and every 30 years on, up to `notAfter`; latest first.
+    static func modelYears(code: UInt8, notAfter: Int) -> [Int] {
+        guard let index = yearCodeOrder.firstIndex(of: code) else { return [] }
+        var years: [Int] = []
+        var year = 1980 + index
+        while year <= notAfter || years.isEmpty {
+            years.append(year)
+            year += 30
+        }
+        return years.reversed()
+    }
+
     /// WMI first character 1-5 (North America) or L (China): markets where the check digit is law.
     static func isStrictMarket(_ first: UInt8) -> Bool {
         (UInt8(ascii: "1")...UInt8(ascii: "5")).contains(first) || first == UInt8(ascii: "L")
