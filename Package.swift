@@ -79,7 +79,7 @@ let package = Package(
         .executableTarget(
             name: "oemsync",
             dependencies: [
-                "OEMSyncRuntime", "OEMSyncCore",
+                "OEMSyncRuntime", "OEMSyncCore", "OEMSyncMapping",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import OEMSyncCore
 import OEMSyncRuntime
+import OEMSyncMapping
 
 @main
 struct OEMSync: ParsableCommand {
@@ -15,7 +16,7 @@ struct OEMSync: ParsableCommand {
             """,
         version: OEMSyncVersion.current,
         subcommands: [
-            Check.self, MapMapping.self, Sync.self, Status.self, Batches.self, Replay.self, Checkpoint.self, Database.self,
+            Check.self, MapMapping.self, Validate.self, Sync.self, Status.self, Batches.self, Replay.self, Checkpoint.self, Database.self,
         ])
 }
 
@@ -340,6 +341,82 @@ struct Checkpoint: ParsableCommand {
 
         func run() throws {
             let code = CheckpointCommand.run(configPath: config.path, feed: feed, action: .reset, yes: yes, json: false, console: .standard)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate VINs or phone numbers as the mappings do: `validate vin VIN…`, `validate phone NUMBER… --region CN`.",
+        discussion: "Without values, reads one per line from standard input. Exit 0 when every value is valid (a warning counts as valid), 1 otherwise.",
+        subcommands: [VIN.self, Phone.self])
+
+    /// The values given, or the lines of standard input when there are none.
+    static func values(_ given: [String]) -> [String] {
+        guard given.isEmpty else { return given }
+        var lines: [String] = []
+        while let line = readLine(strippingNewline: true) {
+            if !line.trimmingCharacters(in: .whitespaces).isEmpty { lines.append(line) }
+        }
+        return lines
+    }
+
+    struct VIN: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "vin",
+            abstract: "Check VINs: characters, length, placeholders, check digit, year code; decode region, country and model year.",
+            discussion: """
+                strict: the check digit and the year code must be right (North America, China). advisory: a wrong \
+                check digit is a warning. auto (default): strict for WMIs 1-5 and L, advisory elsewhere.
+                """)
+
+        @Argument(help: "The VINs (default: one per line from standard input).")
+        var vins: [String] = []
+
+        @Option(name: .long, help: "strict, advisory or auto.")
+        var mode: String = "auto"
+
+        @Flag(name: .long, help: "Print JSON.")
+        var json = false
+
+        func validate() throws {
+            guard VINValidator.Mode(rawValue: mode) != nil else { throw ValidationError("--mode is strict, advisory or auto") }
+        }
+
+        func run() throws {
+            let code = ValidateCommand.vin(Validate.values(vins), mode: VINValidator.Mode(rawValue: mode)!, json: json, console: .standard)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    struct Phone: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "phone",
+            abstract: "Parse phone numbers to E.164 and check them by number type (mobile prefix, area code, service number).")
+
+        @Argument(help: "The numbers (default: one per line from standard input).")
+        var numbers: [String] = []
+
+        @Option(name: .long, help: "The default region for numbers without a country code: \(PhoneValidator.supportedRegions.joined(separator: ", ")).")
+        var region: String = "CN"
+
+        @Option(name: .long, help: "Several numbers in one field: first (take it, with a warning) or reject.")
+        var multiple: String = "first"
+
+        @Flag(name: .long, help: "Print JSON.")
+        var json = false
+
+        func validate() throws {
+            guard PhoneValidator.Multiple(rawValue: multiple) != nil else { throw ValidationError("--multiple is first or reject") }
+            guard PhoneValidator.supportedRegions.contains(region) else {
+                throw ValidationError("--region is one of \(PhoneValidator.supportedRegions.joined(separator: ", "))")
+            }
+        }
+
+        func run() throws {
+            let code = ValidateCommand.phone(
+                Validate.values(numbers), region: region, multiple: PhoneValidator.Multiple(rawValue: multiple)!, json: json, console: .standard)
             if code != 0 { throw ExitCode(code) }
         }
     }

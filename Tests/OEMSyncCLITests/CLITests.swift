@@ -20,7 +20,10 @@ struct CLITests {
         var err: String
     }
 
-    func run(_ arguments: [String], cwd: String = Fixture.root, environment: [String: String] = [:], executable: String = CLITests.binary) throws -> Run {
+    func run(
+        _ arguments: [String], cwd: String = Fixture.root, environment: [String: String] = [:], executable: String = CLITests.binary,
+        input: String? = nil
+    ) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -31,6 +34,14 @@ struct CLITests {
         process.environment = env
         let out = Pipe()
         let err = Pipe()
+        if let input {
+            let stdin = Pipe()
+            process.standardInput = stdin
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        } else {
+            process.standardInput = FileHandle.nullDevice
+        }
         process.standardOutput = out
         process.standardError = err
         try process.run()
@@ -109,6 +120,28 @@ struct CLITests {
         #expect(try run(["replay", "--rejects"]).status == 64)
         #expect(try run(["batches", "show", "not-a-number"]).status == 64)
         #expect(try run(["checkpoint", "set", "feed-only"]).status == 64)
+    }
+
+    @Test("validate vin and phone: arguments or standard input, a table or JSON, exit 0 only when all are valid")
+    func validate() throws {
+        let good = try run(["validate", "vin", "LSVAB2180E2100011", "wvwzzz3czee140287", "--mode", "auto"])
+        #expect(good.status == 0, "a wrong check digit outside the strict markets is a warning: \(good.out)")
+        #expect(good.out.contains("LSVAB2180E2100011  valid    LSVAB2180E2100011  China, Asia; model year 2014"), "\(good.out)")
+        #expect(good.out.contains("warning  WVWZZZ3CZEE140287  vin.check_digit: expected 7, found Z"))
+        let strict = try run(["validate", "vin", "--mode", "strict", "--json"], input: "WVWZZZ3CZEE140287\n\n1HGCM82633AO04352\n")
+        #expect(strict.status == 1)
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(strict.out.utf8)) as? [[String: Any]])
+        #expect(reports.map { $0["verdict"] as? String } == ["invalid", "invalid"], "blank lines are skipped")
+        #expect((reports[1]["message"] as? String)?.hasSuffix("did you mean 1HGCM82633A004352?") == true)
+        #expect(try run(["validate", "vin", "--mode", "lenient", "X"]).status == 64)
+
+        let phones = try run(["validate", "phone", "--region", "CN"], input: "+86 138-0013-8000\n021-6555 1234 转 808\n")
+        #expect(phones.status == 0, "\(phones.out)")
+        #expect(phones.out.contains("+8613800138000") && phones.out.contains("+862165551234;ext=808"))
+        let masked = try run(["validate", "phone", "138****8000", "--json"])
+        #expect(masked.status == 1)
+        #expect(masked.out.contains("\"code\" : \"phone.masked\""), "\(masked.out)")
+        #expect(try run(["validate", "phone", "--region", "XX", "1"]).status == 64)
     }
 
     @Test("the ledger commands on a missing config exit 78, on a database without oemsync's tables 1")
