@@ -85,6 +85,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
 
+        // The validators' benchmark (scripts/bench-validators): VINs and phones per second on one core.
+        .executableTarget(
+            name: "oemsync-bench-validators",
+            dependencies: ["OEMSyncMapping"],
+            swiftSettings: swiftSettings),
+
         // A local OEM: REST endpoints (OAuth2, paged orders and vehicles) with switchable faults, for
         // the demo, the tests and onboarding. It knows nothing of oemsync's own modules.
         .target(

@@ -49,10 +49,19 @@ public struct PhoneValidator: Sendable, Hashable {
         let folded = HalfWidth.fold(raw)
         // Fast path: one number written with digits and the usual punctuation only (most records).
         // A failure there takes the full path, which knows more forms (`010-65529988-123`).
-        if let (digits, plus) = Self.plainNumber(folded), case .success(let e164) = parse(digits, plus: plus), !Self.unverified(e164) {
-            return .valid(e164)
+        if let (digits, plus) = Self.plainNumber(folded) {
+            switch parse(digits, plus: plus) {
+            case .success(let e164) where !Self.unverified(e164):
+                return .valid(e164)
+            case .failure(let f) where !folded.utf8.contains(UInt8(ascii: "-")):
+                // Digits and punctuation only, and no trailing group that could be an extension: the
+                // full path would come to the same verdict (nothing to split, unmask or cut off).
+                return .invalid(problem(f.code, f.message))
+            default:
+                break
+            }
         }
-        var text = folded.trimmingCharacters(in: .whitespacesAndNewlines)
+        var text = Self.trimmed(folded)
         var warning: RecordProblem?
         let numbers = Self.splitNumbers(text)
         if numbers.count > 1 {
@@ -67,8 +76,7 @@ public struct PhoneValidator: Sendable, Hashable {
         if text.lowercased().hasPrefix("tel:") { text = String(text.dropFirst(4)) }
         var (main, ext) = Self.splitExtension(text)
         // What is left must be digits and punctuation only.
-        let allowed = Set("0123456789+-.() /\t")
-        guard main.allSatisfy({ allowed.contains($0) }) else {
+        guard main.utf8.allSatisfy({ Self.allowed[Int($0)] }) else {
             return .invalid(problem("phone.chars", "contains characters that are not part of a phone number"))
         }
         var result = parse(main)
@@ -170,12 +178,28 @@ public struct PhoneValidator: Sendable, Hashable {
         }
     }
 
+    /// The bytes a number may be written with once extensions and separators are gone.
+    static let allowed: [Bool] = (0..<256).map { "0123456789+-.() /\t".utf8.contains(UInt8($0)) }
+
     static let d86: [UInt8] = Array("86".utf8)
     static let d852: [UInt8] = Array("852".utf8)
     static let d886: [UInt8] = Array("886".utf8)
 
     static func e164(_ country: String, _ digits: Digits) -> String {
-        "+" + country + String(decoding: digits, as: UTF8.self)
+        let c = country.utf8
+        return String(unsafeUninitializedCapacity: 1 + c.count + digits.count) { out in
+            out[0] = UInt8(ascii: "+")
+            var i = 1
+            for b in c {
+                out[i] = b
+                i += 1
+            }
+            for b in digits {
+                out[i] = b
+                i += 1
+            }
+            return i
+        }
     }
 
     static func international(_ digits: Digits) -> Result<String, Failure> {
@@ -192,7 +216,13 @@ public struct PhoneValidator: Sendable, Hashable {
 
     /// Whether `e164` is an international number we accepted by length only.
     static func unverified(_ e164: String) -> Bool {
-        !(e164.hasPrefix("+86") || e164.hasPrefix("+1") || e164.hasPrefix("+852") || e164.hasPrefix("+886"))
+        var u = e164.utf8.makeIterator()
+        guard u.next() == UInt8(ascii: "+") else { return true }
+        switch (u.next(), u.next(), u.next()) {
+        case (UInt8(ascii: "8")?, UInt8(ascii: "6")?, _), (UInt8(ascii: "1")?, _, _): return false
+        case (UInt8(ascii: "8")?, UInt8(ascii: "5")?, UInt8(ascii: "2")?), (UInt8(ascii: "8")?, UInt8(ascii: "8")?, UInt8(ascii: "6")?): return false
+        default: return true
+        }
     }
 
     static func isCNMobile(_ e164: String) -> Bool {
@@ -293,8 +323,22 @@ public struct PhoneValidator: Sendable, Hashable {
 
     /// Splits a field holding several numbers. A part with fewer than five digits (`ext=123`) belongs
     /// to the number before it.
+    static let separators = Set<Character>(["/", "、", ",", "，", ";", "；", "\n", "|"])
+
+    /// Without spaces, tabs and line breaks at either end (the field was folded to half-width first).
+    static func trimmed(_ text: String) -> String {
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        let u = text.utf8
+        guard let first = u.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = u.lastIndex(where: { !isSpace($0) })!
+        if first == u.startIndex && last == u.index(before: u.endIndex) { return text }
+        return String(text[first...last])
+    }
+
     static func splitNumbers(_ text: String) -> [String] {
-        let separators = Set<Character>(["/", "、", ",", "，", ";", "；", "\n", "|"])
+        // A field with none of the separators (ASCII ones or any non-ASCII character) is one number.
+        guard text.utf8.contains(where: { b in b >= 0x80 || b == UInt8(ascii: "/") || b == UInt8(ascii: ",") || b == UInt8(ascii: ";") || b == 0x0A || b == UInt8(ascii: "|") })
+        else { return [text] }
         var parts: [String] = []
         for piece in text.split(whereSeparator: { separators.contains($0) }) {
             let p = piece.trimmingCharacters(in: .whitespaces)
@@ -309,6 +353,10 @@ public struct PhoneValidator: Sendable, Hashable {
     }
 
     static func isMasked(_ text: String) -> Bool {
+        // Most fields have neither a star nor an x: answered from the bytes.
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "x") || $0 == UInt8(ascii: "X") || $0 >= 0x80 }) {
+            return false
+        }
         if text.contains("*") || text.contains("×") || text.contains("＊") { return true }
         // Two or more x between digits: 138xxxx8000 (a single x may be an extension marker).
         let chars = Array(text.lowercased())
@@ -331,11 +379,49 @@ public struct PhoneValidator: Sendable, Hashable {
         options: [.caseInsensitive])
 
     static func splitExtension(_ text: String) -> (String, String?) {
+        // Every extension marker has a letter, '#', ';' or a Chinese character: without one, no regex.
+        guard text.utf8.contains(where: { ($0 | 0x20) >= UInt8(ascii: "a") && ($0 | 0x20) <= UInt8(ascii: "z") || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: ";") || $0 >= 0x80 })
+        else { return (text, nil) }
+        if let quick = quickExtension(text) { return quick }
         let range = NSRange(text.startIndex..., in: text)
         guard let m = extensionPattern.firstMatch(in: text, range: range),
             let main = Range(m.range(at: 1), in: text), let ext = Range(m.range(at: 2), in: text)
         else { return (text, nil) }
         return (String(text[main]), String(text[ext]))
+    }
+
+    /// The usual spellings of ``extensionPattern`` without the regex, read from the end: 1-6 digits, a
+    /// marker (`转`, `分机`, `-分机`, `#`, `x`, `ext`, `ext.`, `extension`, `;ext=`), and before it a number
+    /// ending in a digit or `)`. Nil when unsure: the regex decides then.
+    static func quickExtension(_ text: String) -> (String, String?)? {
+        let scalars = Array(text.unicodeScalars)
+        var end = scalars.count
+        func isSpace(_ u: Unicode.Scalar) -> Bool { u == " " || u == "\t" }
+        while end > 0, isSpace(scalars[end - 1]) { end -= 1 }
+        var start = end
+        while start > 0, ("0"..."9").contains(scalars[start - 1]) { start -= 1 }
+        guard (1...6).contains(end - start) else { return nil }
+        let digits = String(String.UnicodeScalarView(scalars[start..<end]))
+        var i = start
+        while i > 0, isSpace(scalars[i - 1]) { i -= 1 }
+        func ends(with marker: String) -> Bool {
+            let m = Array(marker.unicodeScalars)
+            guard i >= m.count else { return false }
+            return zip(scalars[(i - m.count)..<i], m).allSatisfy { a, b in
+                a == b || (a.isASCII && b.isASCII && Character(a).lowercased() == Character(b).lowercased())
+            }
+        }
+        var marker = 0
+        for m in ["-分机", "分机", "转", "#", "extension", "ext.", ";ext=", "ext", "x"] where ends(with: m) {
+            marker = m.unicodeScalars.count
+            break
+        }
+        guard marker > 0 else { return nil }
+        i -= marker
+        while i > 0, isSpace(scalars[i - 1]) { i -= 1 }
+        guard i > 0, ("0"..."9").contains(scalars[i - 1]) || scalars[i - 1] == ")" else { return nil }
+        guard scalars[..<i].contains(where: { ("0"..."9").contains($0) }) else { return nil }
+        return (String(String.UnicodeScalarView(scalars[..<i])), digits)
     }
 
     /// `010-65529988-123` -> (`010-65529988`, `123`).

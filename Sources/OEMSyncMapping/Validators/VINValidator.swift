@@ -43,6 +43,62 @@ public struct VINValidator: Sendable, Hashable {
     static let yearCodes = Set("ABCDEFGHJKLMNPRSTVWXY123456789".utf8)
 
     public func validate(_ raw: String, field: String) -> Outcome {
+        if Self.cleanAndValid(raw, mode: mode) == true { return .valid(raw) }
+        return validateSlowly(raw, field: field)
+    }
+
+    /// The common case without a copy or an allocation: 17 bytes that are already upper-case VIN
+    /// characters, not a placeholder, with the right check digit (and year code, when strict). Any
+    /// other input goes the long way, which normalises it and words the problem.
+    @inline(__always)
+    static func cleanAndValid(_ raw: String, mode: Mode) -> Bool? {
+        let utf8 = raw.utf8
+        guard utf8.count == 17 else { return nil }
+        return utf8.withContiguousStorageIfAvailable { buf -> Bool? in
+            values.withUnsafeBufferPointer { table -> Bool? in
+                var sum = 0
+                var same = true
+                let first = buf[0]
+                for i in 0..<17 {
+                    let b = buf[i]
+                    guard b < 128 else { return nil }
+                    let v = table[Int(b)]
+                    guard v >= 0 else { return nil }
+                    sum &+= Int(v) &* weightTuple(i)
+                    same = same && b == first
+                }
+                guard !same else { return nil }
+                let r = sum % 11
+                guard buf[8] == (r == 10 ? UInt8(ascii: "X") : UInt8(ascii: "0") &+ UInt8(r)) else { return nil }
+                if mode == .strict || (mode == .auto && isStrictMarket(first)) {
+                    guard yearCodeTable[Int(buf[9])] else { return nil }
+                }
+                return true
+            }
+        } ?? nil
+    }
+
+    @inline(__always)
+    static func weightTuple(_ i: Int) -> Int {
+        // The ISO 3779 weights as a switch: no array access (and no bounds check) in the hot loop.
+        switch i {
+        case 0, 10: return 8
+        case 1, 11: return 7
+        case 2, 12: return 6
+        case 3, 13: return 5
+        case 4, 14: return 4
+        case 5, 15: return 3
+        case 6, 16: return 2
+        case 7: return 10
+        case 8: return 0
+        default: return 9
+        }
+    }
+
+    /// `yearCodes` as a table indexed by byte.
+    static let yearCodeTable: [Bool] = (0..<256).map { yearCodes.contains(UInt8($0)) }
+
+    func validateSlowly(_ raw: String, field: String) -> Outcome {
         func problem(_ code: String, _ message: String) -> RecordProblem {
             RecordProblem(code: code, message: message, field: field, rawValue: raw)
         }
@@ -68,7 +124,7 @@ public struct VINValidator: Sendable, Hashable {
                 "expected \(String(UnicodeScalar(expected))), found \(String(UnicodeScalar(bytes[8])))")
             return strict ? .invalid(p) : .validWithWarning(vin, p)
         }
-        if strict, !Self.yearCodes.contains(bytes[9]) {
+        if strict, !Self.yearCodeTable[Int(bytes[9])] {
             return .invalid(
                 problem("vin.year", "'\(String(UnicodeScalar(bytes[9])))' at position 10 is not a model-year code"))
         }
@@ -174,7 +230,16 @@ public struct VINValidator: Sendable, Hashable {
     }
 
     static func normalizedBytes(_ raw: String) -> [UInt8] {
-        let folded = raw.utf8.allSatisfy({ $0 < 0x80 }) ? raw : raw.precomposedStringWithCompatibilityMapping
+        // Full-width forms and the ideographic space (the usual non-ASCII in OEM files) fold exactly as
+        // NFKC folds them, without its cost; anything else takes NFKC itself.
+        let folded: String
+        if raw.utf8.allSatisfy({ $0 < 0x80 }) {
+            folded = raw
+        } else if raw.unicodeScalars.allSatisfy({ $0.isASCII || (0xFF01...0xFF5E).contains($0.value) || $0.value == 0x3000 }) {
+            folded = HalfWidth.fold(raw)
+        } else {
+            folded = raw.precomposedStringWithCompatibilityMapping
+        }
         var out: [UInt8] = []
         out.reserveCapacity(17)
         for b in folded.utf8 {
