@@ -5,7 +5,8 @@
 public enum HalfWidth {
     /// The input unchanged when it is already ASCII (no allocation), the folded string otherwise.
     public static func fold(_ s: String) -> String {
-        if s.utf8.allSatisfy({ $0 < 0x80 }) { return s }
+        let ascii = s.utf8.withContiguousStorageIfAvailable { buf in !buf.contains { $0 >= 0x80 } } ?? s.utf8.allSatisfy { $0 < 0x80 }
+        if ascii { return s }
         var scalars = String.UnicodeScalarView()
         for u in s.unicodeScalars {
             switch u.value {

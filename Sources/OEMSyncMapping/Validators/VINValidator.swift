@@ -44,6 +44,7 @@ public struct VINValidator: Sendable, Hashable {
 
     public func validate(_ raw: String, field: String) -> Outcome {
         if Self.cleanAndValid(raw, mode: mode) == true { return .valid(raw) }
+        if let normalized = Self.normalizedAndValid(raw, mode: mode) { return .valid(normalized) }
         return validateSlowly(raw, field: field)
     }
 
@@ -54,28 +55,55 @@ public struct VINValidator: Sendable, Hashable {
     static func cleanAndValid(_ raw: String, mode: Mode) -> Bool? {
         let utf8 = raw.utf8
         guard utf8.count == 17 else { return nil }
-        return utf8.withContiguousStorageIfAvailable { buf -> Bool? in
-            values.withUnsafeBufferPointer { table -> Bool? in
-                var sum = 0
-                var same = true
-                let first = buf[0]
-                for i in 0..<17 {
-                    let b = buf[i]
-                    guard b < 128 else { return nil }
-                    let v = table[Int(b)]
-                    guard v >= 0 else { return nil }
-                    sum &+= Int(v) &* weightTuple(i)
-                    same = same && b == first
+        return utf8.withContiguousStorageIfAvailable { quickCheck($0, mode: mode) } ?? nil
+    }
+
+    /// An ASCII VIN that is valid once normalised (lower case, spaces, hyphens), normalised on the
+    /// stack: only the result is allocated. Nil for anything else.
+    static func normalizedAndValid(_ raw: String, mode: Mode) -> String? {
+        let utf8 = raw.utf8
+        guard utf8.count <= 64 else { return nil }
+        return utf8.withContiguousStorageIfAvailable { src -> String? in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { tmp -> String? in
+                var n = 0
+                for b in src {
+                    guard b < 0x80 else { return nil }
+                    if let c = normalized(b) {
+                        tmp[n] = c
+                        n += 1
+                    }
                 }
-                guard !same else { return nil }
-                let r = sum % 11
-                guard buf[8] == (r == 10 ? UInt8(ascii: "X") : UInt8(ascii: "0") &+ UInt8(r)) else { return nil }
-                if mode == .strict || (mode == .auto && isStrictMarket(first)) {
-                    guard yearCodeTable[Int(buf[9])] else { return nil }
-                }
-                return true
+                let buf = UnsafeBufferPointer(rebasing: tmp[..<n])
+                guard quickCheck(buf, mode: mode) == true else { return nil }
+                return String(decoding: buf, as: UTF8.self)
             }
         } ?? nil
+    }
+
+    /// 17 legal upper-case characters, not all the same, with the right check digit (and year
+    /// code, when strict): true; anything else nil.
+    @inline(__always)
+    static func quickCheck(_ buf: UnsafeBufferPointer<UInt8>, mode: Mode) -> Bool? {
+        guard buf.count == 17 else { return nil }
+        let table = valueTable
+        var sum = 0
+        var same = true
+        let first = buf[0]
+        for i in 0..<17 {
+            let b = buf[i]
+            guard b < 128 else { return nil }
+            let v = table[Int(b)]
+            guard v >= 0 else { return nil }
+            sum &+= Int(v) &* weightTuple(i)
+            same = same && b == first
+        }
+        guard !same else { return nil }
+        let r = sum % 11
+        guard buf[8] == (r == 10 ? UInt8(ascii: "X") : UInt8(ascii: "0") &+ UInt8(r)) else { return nil }
+        if mode == .strict || (mode == .auto && isStrictMarket(first)) {
+            guard yearCodePointer[Int(buf[9])] else { return nil }
+        }
+        return true
     }
 
     @inline(__always)
@@ -98,13 +126,42 @@ public struct VINValidator: Sendable, Hashable {
     /// `yearCodes` as a table indexed by byte.
     static let yearCodeTable: [Bool] = (0..<256).map { yearCodes.contains(UInt8($0)) }
 
+    // The two tables again as pointers that live as long as the process: the hot loop reads them
+    // without retaining an array (measured: retain/release was a quarter of a clean VIN's cost).
+    // Written once, read-only after: safe to share between threads.
+    nonisolated(unsafe) static let valueTable: UnsafePointer<Int8> = {
+        let p = UnsafeMutablePointer<Int8>.allocate(capacity: 128)
+        p.initialize(from: values, count: 128)
+        return UnsafePointer(p)
+    }()
+    nonisolated(unsafe) static let yearCodePointer: UnsafePointer<Bool> = {
+        let p = UnsafeMutablePointer<Bool>.allocate(capacity: 256)
+        p.initialize(from: yearCodeTable, count: 256)
+        return UnsafePointer(p)
+    }()
+
+    // Messages of the two common rejects, made once: a feed with many bad VINs must not pay for
+    // formatting each (measured by `make bench-validators`).
+    static let lengthMessages: [String] = (0..<64).map { "expected 17 characters, found \($0)" }
+    static let checkDigitMessages: [Int: String] = {
+        var messages: [Int: String] = [:]
+        let legal = Array("0123456789ABCDEFGHJKLMNPRSTUVWXYZ".utf8)
+        for e in Array("0123456789X".utf8) {
+            for f in legal { messages[Int(e) << 7 | Int(f)] = "expected \(String(UnicodeScalar(e))), found \(String(UnicodeScalar(f)))" }
+        }
+        return messages
+    }()
+
     func validateSlowly(_ raw: String, field: String) -> Outcome {
         func problem(_ code: String, _ message: String) -> RecordProblem {
             RecordProblem(code: code, message: message, field: field, rawValue: raw)
         }
         let bytes = Self.normalizedBytes(raw)
+        // Lower case, spaces, full-width forms: once normalised, most are clean.
+        if bytes.withUnsafeBufferPointer({ Self.quickCheck($0, mode: mode) }) == true { return .valid(String(decoding: bytes, as: UTF8.self)) }
         guard bytes.count == 17 else {
-            return .invalid(problem("vin.length", "expected 17 characters, found \(String(decoding: bytes, as: UTF8.self).count)"))
+            let count = bytes.allSatisfy({ $0 < 0x80 }) ? bytes.count : String(decoding: bytes, as: UTF8.self).count
+            return .invalid(problem("vin.length", count < Self.lengthMessages.count ? Self.lengthMessages[count] : "expected 17 characters, found \(count)"))
         }
         if let bad = bytes.firstIndex(where: { $0 >= 128 || Self.values[Int($0)] < 0 }) {
             let c = bytes[bad] < 128 ? String(UnicodeScalar(bytes[bad])) : "non-ASCII"
@@ -119,9 +176,7 @@ public struct VINValidator: Sendable, Hashable {
         let strict = mode == .strict || (mode == .auto && Self.isStrictMarket(bytes[0]))
         let vin = String(decoding: bytes, as: UTF8.self)
         if bytes[8] != expected {
-            let p = problem(
-                "vin.check_digit",
-                "expected \(String(UnicodeScalar(expected))), found \(String(UnicodeScalar(bytes[8])))")
+            let p = problem("vin.check_digit", Self.checkDigitMessages[Int(expected) << 7 | Int(bytes[8])] ?? "")
             return strict ? .invalid(p) : .validWithWarning(vin, p)
         }
         if strict, !Self.yearCodeTable[Int(bytes[9])] {
@@ -229,26 +284,45 @@ public struct VINValidator: Sendable, Hashable {
         String(decoding: normalizedBytes(raw), as: UTF8.self)
     }
 
-    static func normalizedBytes(_ raw: String) -> [UInt8] {
-        // Full-width forms and the ideographic space (the usual non-ASCII in OEM files) fold exactly as
-        // NFKC folds them, without its cost; anything else takes NFKC itself.
-        let folded: String
-        if raw.utf8.allSatisfy({ $0 < 0x80 }) {
-            folded = raw
-        } else if raw.unicodeScalars.allSatisfy({ $0.isASCII || (0xFF01...0xFF5E).contains($0.value) || $0.value == 0x3000 }) {
-            folded = HalfWidth.fold(raw)
-        } else {
-            folded = raw.precomposedStringWithCompatibilityMapping
+    /// An ASCII byte as the normalised VIN has it: upper case; nil for a separator, which is dropped.
+    @inline(__always)
+    static func normalized(_ b: UInt8) -> UInt8? {
+        switch b {
+        case 0x20, 0x09, UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"): return nil
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): return b - 32
+        default: return b
         }
+    }
+
+    static func normalizedBytes(_ raw: String) -> [UInt8] {
+        if let ascii = raw.utf8.withContiguousStorageIfAvailable({ buf -> [UInt8]? in
+            var out: [UInt8] = []
+            out.reserveCapacity(17)
+            for b in buf {
+                guard b < 0x80 else { return nil }
+                if let n = normalized(b) { out.append(n) }
+            }
+            return out
+        }), let ascii {
+            return ascii
+        }
+        // Full-width forms and the ideographic space fold exactly as NFKC folds them, without its
+        // cost (they are the usual non-ASCII in OEM files); anything else takes NFKC itself.
         var out: [UInt8] = []
         out.reserveCapacity(17)
-        for b in folded.utf8 {
-            switch b {
-            case 0x20, 0x09, UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"): continue
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): out.append(b - 32)
-            default: out.append(b)
+        var folded = true
+        for u in raw.unicodeScalars {
+            switch u.value {
+            case 0..<0x80: if let n = normalized(UInt8(u.value)) { out.append(n) }
+            case 0xFF01...0xFF5E: if let n = normalized(UInt8(u.value - 0xFEE0)) { out.append(n) }
+            case 0x3000: break
+            default: folded = false
             }
+            if !folded { break }
         }
+        if folded { return out }
+        out.removeAll(keepingCapacity: true)
+        for b in raw.precomposedStringWithCompatibilityMapping.utf8 { if let n = normalized(b) { out.append(n) } }
         return out
     }
 }
