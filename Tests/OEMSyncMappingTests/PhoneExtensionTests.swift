@@ -1,4 +1,5 @@
 import Foundation
+import OEMSyncCore
 import Testing
 
 @testable import OEMSyncMapping
@@ -17,7 +18,10 @@ struct PhoneExtensionTests {
 
     @Test("numbers × markers × spaces × extensions")
     func agreement() {
-        let mains = ["021-6555 1234", "(021) 65551234", "+86 10 6552 9988", "13800138000", "800-820-8820", "abc", "(0)", "12)"]
+        let mains = [
+            "021-6555 1234", "(021) 65551234", "+86 10 6552 9988", "13800138000", "800-820-8820", "abc", "(0)", "12)", "13800138000()",
+            "1-)", "138 ( ) ", "(021)",
+        ]
         let markers = ["转", "分机", "-分机", "#", "x", "X", "ext", "EXT", "ext.", "Ext.", "extension", ";ext=", "; ext = ", "/", "-", ""]
         let spaces = ["", " ", "  ", "\t"]
         let extensions = ["8", "808", "123456", "1234567", "", "8a"]
@@ -39,5 +43,25 @@ struct PhoneExtensionTests {
             }
         }
         #expect(quick > 1000, "the quick reading takes the usual forms (\(quick))")
+    }
+
+    @Test("the full path's verdicts on dirty fields are kept by the quick paths")
+    func verdicts() {
+        let v = PhoneValidator(region: "CN")
+        func code(_ s: String) -> String {
+            switch v.validate(s, field: "p") {
+            case .valid(let e): return e
+            case .validWithWarning(let e, let p): return "\(e) \(p.code)"
+            case .invalid(let p): return p.code
+            }
+        }
+        #expect(code("13800138000()x12") == "phone.chars")
+        #expect(code("13800138000 ( ) #12") == "phone.chars")
+        #expect(code("13800138000\u{0B}") == "+8613800138000")
+        #expect(code("\u{0C}13800138000\u{2028}") == "+8613800138000")
+        #expect(code("13800138000\u{00A0}") == "+8613800138000")
+        #expect(code("021-6555 1234 转 808") == "+862165551234;ext=808")
+        #expect(code("010-65529988-123") == "+861065529988;ext=123")
+        #expect(code("138001380") == "phone.too_short")
     }
 }

@@ -64,6 +64,11 @@ struct VINGoldenTests {
                 compare(field, reference.map { "\($0)" }, ours.map { "\($0)" })
             }
             compare("normalized", row["normalized"] as? String, report.normalized)
+            // What the validator writes for a valid VIN, through whichever path it takes.
+            if case .valid(let written) = strict.validate(raw, field: "vin") { compare("written", row["normalized"] as? String, written) }
+            if case .valid(let written) = VINValidator(mode: .auto).validate(raw, field: "vin") {
+                compare("written", row["normalized"] as? String, written)
+            }
             compare("parses", parses, !["vin.length", "vin.chars"].contains(report.code ?? ""))
             if parses {
                 compare("checksum", row["checksum"] as? Bool, report.checkDigitOK)
@@ -134,7 +139,9 @@ struct VINGoldenTests {
     func modelYear() {
         let v = VINValidator(mode: .strict)
         #expect(v.inspect("1HGCM82633A004352", currentYear: 2026).modelYear == 2003)  // position 7 '3': 1980-2009
-        #expect(v.inspect("7SAYGDEE1NF000000", currentYear: 2026).modelYear == 2022)  // position 7 'E': 2010-2039
+        #expect(v.inspect("1HGCM8263KA004352", currentYear: 2026).modelYear == 1989)  // 'K' with a digit at 7: 1989, not 2019
+        #expect(v.inspect("1HGCM8263KA004352", currentYear: 2026).modelYears == [2019, 1989])
+        #expect(v.inspect("7SAYGDEE1NF000000", currentYear: 2026).modelYear == 2022)  // a letter at 7: the latest
         #expect(v.inspect("7SAYGDEE1NF000000", currentYear: 2026).modelYears == [2022, 1992])
         #expect(v.inspect("LSVAB2180E2100011", currentYear: 2026).modelYear == 2014)  // China: latest candidate
         #expect(v.inspect("LSVAB2180E2100011", currentYear: 2012).modelYear == 1984)  // 2014 was not yet possible

@@ -321,20 +321,22 @@ public struct PhoneValidator: Sendable, Hashable {
         return .success(e164("886", n))
     }
 
-    /// Splits a field holding several numbers. A part with fewer than five digits (`ext=123`) belongs
-    /// to the number before it.
     static let separators = Set<Character>(["/", "、", ",", "，", ";", "；", "\n", "|"])
 
-    /// Without spaces, tabs and line breaks at either end (the field was folded to half-width first).
+    /// Without white space and line breaks at either end (the field was folded to half-width first).
     static func trimmed(_ text: String) -> String {
-        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || (0x09...0x0D).contains($0) }
         let u = text.utf8
+        // Other white space (NBSP, U+2028, ...) is non-ASCII: Foundation knows it.
+        if let a = u.first, let z = u.last, a >= 0x80 || z >= 0x80 { return text.trimmingCharacters(in: .whitespacesAndNewlines) }
         guard let first = u.firstIndex(where: { !isSpace($0) }) else { return "" }
         let last = u.lastIndex(where: { !isSpace($0) })!
         if first == u.startIndex && last == u.index(before: u.endIndex) { return text }
         return String(text[first...last])
     }
 
+    /// Splits a field holding several numbers. A part with fewer than five digits (`ext=123`) belongs
+    /// to the number before it.
     static func splitNumbers(_ text: String) -> [String] {
         // A field with none of the separators (ASCII ones or any non-ASCII character) is one number.
         guard text.utf8.contains(where: { b in b >= 0x80 || b == UInt8(ascii: "/") || b == UInt8(ascii: ",") || b == UInt8(ascii: ";") || b == 0x0A || b == UInt8(ascii: "|") })
@@ -419,8 +421,14 @@ public struct PhoneValidator: Sendable, Hashable {
         guard marker > 0 else { return nil }
         i -= marker
         while i > 0, isSpace(scalars[i - 1]) { i -= 1 }
-        guard i > 0, ("0"..."9").contains(scalars[i - 1]) || scalars[i - 1] == ")" else { return nil }
-        guard scalars[..<i].contains(where: { ("0"..."9").contains($0) }) else { return nil }
+        // As the regex: the number ends in a digit followed only by digits, `)` and spaces.
+        var j = i
+        var digitInTail = false
+        while j > 0, ("0"..."9").contains(scalars[j - 1]) || scalars[j - 1] == ")" || isSpace(scalars[j - 1]) {
+            if ("0"..."9").contains(scalars[j - 1]) { digitInTail = true }
+            j -= 1
+        }
+        guard i > 0, digitInTail else { return nil }
         return (String(String.UnicodeScalarView(scalars[..<i])), digits)
     }
 

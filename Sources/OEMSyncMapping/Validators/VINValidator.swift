@@ -160,7 +160,8 @@ public struct VINValidator: Sendable, Hashable {
         // Lower case, spaces, full-width forms: once normalised, most are clean.
         if bytes.withUnsafeBufferPointer({ Self.quickCheck($0, mode: mode) }) == true { return .valid(String(decoding: bytes, as: UTF8.self)) }
         guard bytes.count == 17 else {
-            let count = bytes.allSatisfy({ $0 < 0x80 }) ? bytes.count : String(decoding: bytes, as: UTF8.self).count
+            // Characters as people count them: bytes, unless one is non-ASCII or CR (CR LF is one character).
+            let count = bytes.allSatisfy({ $0 < 0x80 && $0 != 0x0D }) ? bytes.count : String(decoding: bytes, as: UTF8.self).count
             return .invalid(problem("vin.length", count < Self.lengthMessages.count ? Self.lengthMessages[count] : "expected 17 characters, found \(count)"))
         }
         if let bad = bytes.firstIndex(where: { $0 >= 128 || Self.values[Int($0)] < 0 }) {
@@ -202,10 +203,11 @@ public struct VINValidator: Sendable, Hashable {
         public var country: String?
         /// A 9 in position 3: a maker of fewer than 1000 vehicles a year, whose WMI continues in 12-14.
         public var smallManufacturer: Bool?
-        /// Every model year position 10 can mean, not after next year, latest first.
+        /// Every model year position 10 can mean, latest first: 1980 + its place in the code table and
+        /// every 30 years on, up to next year (the first one always, even when it is later).
         public var modelYears: [Int]?
-        /// The one to take: for North America the 30-year cycle that position 7 tells (numeric: 1980-2009,
-        /// a letter: 2010-2039); elsewhere the latest candidate.
+        /// The one to take: for North America with a digit in position 7, the 1980-2009 candidate;
+        /// otherwise the latest candidate.
         public var modelYear: Int?
     }
 
@@ -230,9 +232,12 @@ public struct VINValidator: Sendable, Hashable {
         report.smallManufacturer = bytes[2] == UInt8(ascii: "9")
         let years = Self.modelYears(code: bytes[9], notAfter: currentYear + 1)
         report.modelYears = years
-        if VINRegions.isNorthAmerican(bytes[0]) {
-            let secondCycle = !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[6])
-            report.modelYear = years.first { secondCycle ? $0 >= 2010 && $0 < 2040 : $0 < 2010 } ?? years.first
+        // North America: a digit in position 7 means 1980-2009 (49 CFR 565). A letter there is the
+        // 2010-2039 cycle only for light vehicles of model year 2010 on, so it decides nothing: the
+        // latest candidate, as everywhere else.
+        let firstCycle = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[6])
+        if VINRegions.isNorthAmerican(bytes[0]), firstCycle, let old = years.first(where: { $0 < 2010 }) {
+            report.modelYear = old
         } else {
             report.modelYear = years.first
         }
