@@ -99,28 +99,9 @@ struct CrashTests {
         // The same input, killed at 20 moments. Each delay is short against a whole run, so the
         // kills land all along the load: claims, batches, commits, archiving.
         let site = try Site(backend)
-        var random = Seeded(state: backend == .sqlite ? 20261201 : 20261202)
-        var interrupted = 0
-        var attempts = 0
-        var last: (String, Int)?
-        var done = false
-        while interrupted < kills && attempts < kills * 3 {
-            attempts += 1
-            let child = try site.start()
-            usleep(UInt32(random.uniform(0.02...(max(0.2, whole / 15))) * 1_000_000))
-            if child.hasExited {
-                done = child.wait() == 0 && site.dir.list("drops/stock").filter { $0.hasSuffix(".csv") }.isEmpty
-                if done { break }
-                continue
-            }
-            child.kill()
-            #expect(child.wait() == 128 + SIGKILL)
-            interrupted += 1
-            if let now = try site.checkpoint() {
-                if let before = last { #expect(before <= now, "the checkpoint went back from \(before) to \(now)") }
-                last = now
-            }
-        }
+        let interrupted = try killRepeatedly(
+            seed: backend == .sqlite ? 20261201 : 20261202, whole: whole, start: site.start, progress: site.checkpoint, notAfter: (<=),
+            doneWhenExited: { status in status == 0 && site.dir.list("drops/stock").filter { $0.hasSuffix(".csv") }.isEmpty })
         #expect(interrupted == kills, "\(interrupted) of \(kills) kills landed while the load ran (whole run: \(whole)s)")
         // And to the end.
         let final = try site.start()
@@ -228,22 +209,10 @@ struct CrashTests {
         #expect(expected.orders.count > 10_000, "the pull loads (\(expected.orders.count) orders of dealer D001)")
 
         let crashed = try site()
-        var random = Seeded(state: backend == .sqlite ? 5 : 6)
-        var interrupted = 0
-        var last: (Int64, String, Int)?
-        for _ in 0..<(kills * 3) where interrupted < kills {
-            let child = try start(crashed.config, crashed.dir)
-            usleep(UInt32(random.uniform(0.02...(max(0.2, whole / 15))) * 1_000_000))
-            if child.hasExited { break }  // the pull finished: nothing left to interrupt
-            child.kill()
-            #expect(child.wait() == 128 + SIGKILL)
-            interrupted += 1
-            if let now = try progress(crashed.db) {
-                if let before = last { #expect(before <= now, "the checkpoint went back from \(before) to \(now)") }
-                last = now
-                if now.2 == Int.max { break }  // the pull is complete; a next run would start a new one
-            }
-        }
+        // A finished pull is the end: a next run would start a new one, from page 1.
+        let interrupted = try killRepeatedly(
+            seed: backend == .sqlite ? 5 : 6, whole: whole, start: { try start(crashed.config, crashed.dir) }, progress: { try progress(crashed.db) },
+            notAfter: (<=), doneWhenExited: { _ in true }, finished: { $0.2 == Int.max })
         #expect(interrupted == kills, "\(interrupted) of \(kills) kills landed while the pull ran (whole run: \(whole)s)")
         #expect(try start(crashed.config, crashed.dir).wait() == 0)
         let got = try content(crashed.db)
@@ -251,6 +220,37 @@ struct CrashTests {
         #expect(got.rejects == expected.rejects, "no reject lost, none doubled")
         #expect(got.pages == expected.pages, "every page committed once, in order")
         #expect(try crashed.db.ledgerViolations() == [])
+    }
+
+    /// Starts the binary and SIGKILLs it after a seeded random delay, short against a whole run
+    /// (`whole`), again and again until `kills` kills landed on a live process. After each kill the
+    /// stored progress is read: it must never go back. A run that ended before its kill stops the
+    /// loop when `doneWhenExited` says the work is done; `finished` says the same of a progress.
+    /// Returns the kills that landed.
+    static func killRepeatedly<P>(
+        seed: UInt64, whole: TimeInterval, start: () throws -> ChildProcess, progress: () throws -> P?,
+        notAfter: (P, P) -> Bool, doneWhenExited: (Int32) throws -> Bool, finished: (P) -> Bool = { _ in false }
+    ) throws -> Int {
+        var random = Seeded(state: seed)
+        var interrupted = 0
+        var last: P?
+        for _ in 0..<(kills * 3) where interrupted < kills {
+            let child = try start()
+            usleep(UInt32(random.uniform(0.02...(max(0.2, whole / 15))) * 1_000_000))
+            if child.hasExited {
+                if try doneWhenExited(child.wait()) { break }
+                continue
+            }
+            child.kill()
+            #expect(child.wait() == 128 + SIGKILL)
+            interrupted += 1
+            if let now = try progress() {
+                if let before = last { #expect(notAfter(before, now), "the checkpoint went back from \(before) to \(now)") }
+                last = now
+                if finished(now) { break }
+            }
+        }
+        return interrupted
     }
 
     /// `line 12 (byte 980)` -> 980.

@@ -72,21 +72,19 @@ public enum MapCommand {
     /// Reads and maps the whole sample (a sample is small; the daemon streams).
     static func mapFile(_ path: String, plan: MappingPlan) throws -> (MappedBatch, [String]?) {
         if plan.source.format == .json { return (try mapJSON(path, plan: plan), nil) }
-        let reader = try CSVReader(
-            path: path, format: CSVFormat(delimiter: plan.source.delimiter, header: plan.source.header, encoding: plan.source.encoding))
-        if reader.fileSize == 0 { throw InputError(description: "'\(path)' is empty") }
-        var header: [String]?
-        if plan.source.header {
-            guard let row = try reader.readHeader() else { throw InputError(description: "'\(path)' has no header row") }
-            if let p = row.problem { throw InputError(description: "'\(path)' line 1 (header): \(p.message)") }
-            header = row.fields
-        }
-        let bound: BoundMapping
+        let csv: BoundCSV
         do {
-            bound = try BoundMapping(plan: plan, header: header)
+            csv = try BoundCSV(path: path, plan: plan)
         } catch {
-            throw InputError(description: "'\(path)': \(error.description)")
+            switch error {
+            case .read(let e): throw e
+            case .empty: throw InputError(description: "'\(path)' is empty")
+            case .noHeader: throw InputError(description: "'\(path)' has no header row")
+            case .header(let p): throw InputError(description: "'\(path)' line 1 (header): \(p.message)")
+            case .binding(let e): throw InputError(description: "'\(path)': \(e.description)")
+            }
         }
+        let (reader, header, bound) = (csv.reader, csv.header, csv.bound)
         var records: [RawRecord] = []
         while let r = try reader.next() { records.append(r) }
         return (BatchMapper(bound).map(records), header)

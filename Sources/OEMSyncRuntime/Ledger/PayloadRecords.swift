@@ -57,19 +57,18 @@ struct PayloadRecords {
         }
         defer { try? FileManager.default.removeItem(atPath: file) }
         do {
-            let reader = try CSVReader(
-                path: file, format: CSVFormat(delimiter: plan.source.delimiter, header: plan.source.header, encoding: encoding))
-            var header: [String]?
-            if plan.source.header {
-                guard let row = try reader.readHeader(), row.problem == nil else { throw Unreadable(description: "the stored header row cannot be read") }
-                header = row.fields
-            }
-            let bound: BoundMapping
+            let csv: BoundCSV
             do {
-                bound = try BoundMapping(plan: plan, header: header)
+                csv = try BoundCSV(path: file, plan: plan, encoding: encoding)
             } catch {
-                throw Unreadable(description: "the stored header row does not fit mapping '\(plan.file)': \(error.description)")
+                switch error {
+                case .read(let e): throw Unreadable(description: e.description)
+                case .empty, .noHeader, .header: throw Unreadable(description: "the stored header row cannot be read")
+                case .binding(let e):
+                    throw Unreadable(description: "the stored header row does not fit mapping '\(plan.file)': \(e.description)")
+                }
             }
+            let (reader, bound) = (csv.reader, csv.bound)
             // Lines in the payload -> lines in the original file: listed, or following from the first.
             let shift = payload.firstLine - reader.position.line
             var records: [RawRecord] = []
