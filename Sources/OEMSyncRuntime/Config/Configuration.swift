@@ -31,6 +31,8 @@ public struct Configuration: Sendable {
     public var feeds: [FeedSettings]
     /// OEM credentials by name, shared by the feeds that name them.
     public var credentials: [String: CredentialSettings] = [:]
+    /// What `oemsync run` itself is configured with (`daemon:`).
+    public var daemon = DaemonSettings()
 
     public func feed(named name: String) -> FeedSettings? { feeds.first { $0.name == name } }
 }
@@ -100,6 +102,8 @@ public struct FeedSettings: Sendable {
     public var mappingLocation: SourceLocation?
     /// Which payloads the ledger keeps (`keep_ok_payloads:`); those of failed and partial batches always.
     public var retention: PayloadRetention = .problemsOnly
+    /// When `oemsync run` syncs the feed and when it must not (`schedule:`). Default: every 5 minutes, always open.
+    public var schedule = FeedSchedule()
 }
 
 /// Where a feed's records come from.

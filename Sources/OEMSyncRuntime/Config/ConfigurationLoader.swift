@@ -12,9 +12,9 @@ import Yams
 public struct ConfigurationLoader {
     public init() {}
 
-    static let topKeys = ["oemsync", "database", "dictionary", "credentials", "feeds"]
+    static let topKeys = ["oemsync", "database", "dictionary", "credentials", "daemon", "feeds"]
     static let databaseKeys = ["url", "password_file", "password_env", "schema"]
-    static let feedKeys = ["mapping", "source", "keep_ok_payloads"]
+    static let feedKeys = ["mapping", "source", "schedule", "keep_ok_payloads"]
     static let csvDropKeys = ["kind", "directory", "pattern", "ready", "marker_suffix", "stable_seconds", "batch_rows", "max_record_bytes"]
     static let sourceKinds = ["csv-drop", "rest"]
 
@@ -65,6 +65,7 @@ public struct ConfigurationLoader {
         var feeds: [FeedSettings] = []
         var credentials: [String: CredentialSettings] = [:]
         var credentialNames: Set<String> = []
+        var daemon = DaemonSettings()
         for entry in entries {
             switch entry.key {
             case "oemsync":
@@ -76,6 +77,7 @@ public struct ConfigurationLoader {
                 if let d = reader.nonEmptyString(entry.value, what: "dictionary") { dictionary = (resolve(d), DisplayPath.of(resolve(d))) }
             case "feeds": feeds = readFeeds(entry.value, reader: &reader, resolve: resolve)
             case "credentials": (credentials, credentialNames) = readCredentials(entry.value, reader: &reader, resolve: resolve)
+            case "daemon": daemon = readDaemon(entry.value, reader: &reader)
             default: break
             }
         }
@@ -86,6 +88,7 @@ public struct ConfigurationLoader {
         var config = Configuration(
             file: document.path, database: database, dictionaryPath: dictionary?.0, dictionaryDisplay: dictionary?.1, feeds: feeds)
         config.credentials = credentials
+        config.daemon = daemon
         return Result(configuration: config, diagnostics: reader.diagnostics)
     }
 
@@ -165,7 +168,9 @@ public struct ConfigurationLoader {
             var mapping: (String, String, SourceLocation)?
             var source: SourceSettings?
             var retention = PayloadRetention.problemsOnly
+            var schedule = FeedSchedule()
             for k in keys {
+                if k.key == "schedule", let s = readSchedule(k.value, feed: feed.key, reader: &reader) { schedule = s }
                 if k.key == "keep_ok_payloads", let d = readDuration(k.value, what: "keep_ok_payloads", reader: &reader) {
                     retention.okSeconds = d.components.seconds
                 }
@@ -178,7 +183,7 @@ public struct ConfigurationLoader {
                 feeds.append(
                     FeedSettings(
                         name: feed.key, mappingPath: mapping.0, mappingDisplay: mapping.1, source: source,
-                        location: reader.location(feed.keyNode), mappingLocation: mapping.2, retention: retention))
+                        location: reader.location(feed.keyNode), mappingLocation: mapping.2, retention: retention, schedule: schedule))
             }
         }
         return feeds
