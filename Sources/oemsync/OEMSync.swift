@@ -6,7 +6,7 @@ import OEMSyncRuntime
 import OEMSyncMapping
 
 @main
-struct OEMSync: ParsableCommand {
+struct OEMSync: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oemsync",
         abstract: "OEM-integration middleware for car dealers: OEM feeds into the dealer database.",
@@ -16,7 +16,8 @@ struct OEMSync: ParsableCommand {
             """,
         version: OEMSyncVersion.current,
         subcommands: [
-            Check.self, MapMapping.self, Validate.self, Sync.self, Status.self, Batches.self, Replay.self, Checkpoint.self, Database.self,
+            Check.self, MapMapping.self, Validate.self, Sync.self, Run.self, Status.self, Windows.self, Batches.self, Replay.self, Checkpoint.self,
+            Database.self,
         ])
 }
 
@@ -34,10 +35,22 @@ struct LogOptions: ParsableArguments {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error (default: info, or $OEMSYNC_LOG_LEVEL).")
     var logLevel: String?
 
+    @Option(name: .long, help: "Log format on stderr: logfmt or json (default: logfmt, or $OEMSYNC_LOG_FORMAT).")
+    var logFormat: String?
+
+    func validate() throws {
+        if let logFormat, !["logfmt", "json"].contains(logFormat) { throw ValidationError("--log-format is logfmt or json") }
+    }
+
     func bootstrap() -> Logger {
-        let raw = logLevel ?? ProcessInfo.processInfo.environment["OEMSYNC_LOG_LEVEL"] ?? "info"
+        let env = ProcessInfo.processInfo.environment
+        let raw = logLevel ?? env["OEMSYNC_LOG_LEVEL"] ?? "info"
         let level = Logger.Level(rawValue: raw) ?? .info
-        LoggingSystem.bootstrap { LogfmtLogHandler(label: $0, level: level) }
+        if (logFormat ?? env["OEMSYNC_LOG_FORMAT"]) == "json" {
+            LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
+        } else {
+            LoggingSystem.bootstrap { LogfmtLogHandler(label: $0, level: level) }
+        }
         return Logger(label: "oemsync")
     }
 }
@@ -135,6 +148,71 @@ struct Sync: ParsableCommand {
     }
 }
 
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The daemon: every feed on its schedule and windows, until stopped (systemd Type=notify).",
+        discussion: """
+            Each feed runs on its schedule (every: or cron:, in its timezone) and never in a blackout or outside its \
+            allowed windows; no batch starts that would not finish before a window closes (drain_margin). A sync that \
+            meets a window stops after its batch in flight, checkpointed, and resumes when the window opens. A feed \
+            whose daily quota is spent waits for the quota's next day. A failed run is retried sooner, backing off \
+            from 30s to 15m.
+
+            systemd: READY=1 once config, mappings and database are usable (a database that is down is waited for), \
+            STATUS= lines, WATCHDOG=1 while healthy, RELOADING=1 and STOPPING=1. SIGTERM: syncs finish their batch \
+            in flight, then exit 0. SIGHUP: reload config and mappings once they validate; otherwise the running \
+            ones stay and the log says why. Exit 78 when the config or a mapping is invalid at start.
+
+            Metrics (daemon: metrics: 127.0.0.1:9464): /metrics, /healthz, /readyz.
+            """)
+
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var log: LogOptions
+
+    func run() async throws {
+        let logger = log.bootstrap()
+        let code = await RunCommand.run(configPath: config.path, logger: logger, console: .standard)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+struct Windows: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "When a feed will and won't run: its open and closed periods in its own time zone, and its cron run times.",
+        discussion: "From the config alone. Times are the feed's wall-clock time, with the UTC offset in force.")
+
+    @OptionGroup var config: ConfigOptions
+
+    @Argument(help: "The feed.")
+    var feed: String
+
+    @Option(name: .long, help: "How many days to show.")
+    var days = 7
+
+    @Option(name: .long, help: "The first day (YYYY-MM-DD, from its midnight in the feed's zone); default: now.")
+    var from: String?
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func validate() throws {
+        guard (1...366).contains(days) else { throw ValidationError("--days is 1 to 366") }
+        if let from, Self.date(from) == nil { throw ValidationError("--from is a date, YYYY-MM-DD") }
+    }
+
+    static func date(_ s: String) -> CivilDate? {
+        let p = s.split(separator: "-")
+        guard p.count == 3, let y = Int(p[0]), let m = Int(p[1]), let d = Int(p[2]) else { return nil }
+        return CivilDate(year: y, month: m, day: d)
+    }
+
+    func run() throws {
+        let code = WindowsCommand.run(
+            configPath: config.path, feed: feed, days: days, from: from.flatMap(Self.date), json: json, console: .standard)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
 struct Database: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db", abstract: "Operate the dealer database.", subcommands: [Migrate.self])
@@ -159,7 +237,9 @@ struct Status: ParsableCommand {
             From the ledger in the dealer database. Lag: for a REST feed, how far the newest change \
             committed lies behind now; for a CSV drop, the files waiting and the age of the oldest.
 
-            States: never run, ok, rejects (open rejects wait for a replay), failing (the last batch failed).
+            States: never run, ok, rejects (open rejects wait for a replay), failing (the last batch failed). \
+            The daemon column is what `oemsync run` last recorded: idle, running, in window, parked on quota, \
+            failing, waiting for database, stopped; with the next run.
             """)
 
     @OptionGroup var config: ConfigOptions

@@ -54,7 +54,7 @@ public final class RESTSource: @unchecked Sendable {
         case done
         /// Stopped early and checkpointed: the quota is spent, the OEM asked to come back later,
         /// or the run reached `max_pages`. `until`: when it is worth trying again.
-        case parked(reason: String, until: Timestamp?)
+        case parked(reason: String, until: Timestamp?, quota: Bool = false)
         case failed(Failure)
     }
 
@@ -170,7 +170,7 @@ public final class RESTSource: @unchecked Sendable {
         switch result.outcome {
         case .quotaSpent(let renews):
             finished = true
-            return .parked(reason: "the daily request quota of these credentials is spent; it renews at \(renews)", until: renews)
+            return .parked(reason: "the daily request quota of these credentials is spent; it renews at \(renews)", until: renews, quota: true)
         case .comeBackLater(let reason, let wait):
             finished = true
             let micros = Int64(min(wait.seconds, 10 * 365 * 86_400) * 1_000_000)

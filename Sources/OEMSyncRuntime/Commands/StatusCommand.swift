@@ -20,6 +20,12 @@ public enum StatusCommand {
         public var position: String?
         public var lag: String?
         public var lagSeconds: Int64?
+        /// The schedule in words (`every 15m, Asia/Shanghai`), and whether its windows let it run now.
+        public var schedule: String?
+        public var window: String?
+        /// What the daemon (`oemsync run`) last recorded: running, idle, in window, parked on quota,
+        /// failing, stopped; its reason and the next run. Nil when no daemon has run the feed.
+        public var daemon: DaemonFeedState?
     }
 
     public static func run(configPath: String, json: Bool, console: Console, now: Timestamp = .now()) -> Int32 {
@@ -29,8 +35,10 @@ public enum StatusCommand {
         case .exit(let code): return code
         }
         let summaries: [String: FeedSummary]
+        let daemonStates: [String: DaemonFeedState]
         do {
             summaries = try access.ledger.feedSummaries()
+            daemonStates = try access.ledger.feedStates()
         } catch {
             console.err("oemsync status: \(error)\n")
             return ExitStatus.failure
@@ -40,6 +48,10 @@ public enum StatusCommand {
             let summary = summaries[feed.name] ?? FeedSummary(feed: feed.name)
             var status = FeedStatus(feed: feed.name, kind: feed.source.kind, state: state(summary), summary: summary)
             describe(&status, source: feed.source, now: now)
+            let schedule = feed.schedule
+            status.schedule = "\(schedule.trigger), \(schedule.zoneName)"
+            status.window = schedule.closure(at: now).map { "closed: \($0)" } ?? "open"
+            status.daemon = daemonStates[feed.name]
             statuses.append(status)
         }
         for (name, summary) in summaries.sorted(by: { $0.key < $1.key }) where access.configuration.feed(named: name) == nil {
@@ -53,12 +65,22 @@ public enum StatusCommand {
             let open = s.summary.flaggedRejects > 0 ? "\(s.summary.openRejects) (\(s.summary.flaggedRejects) flagged)" : String(s.summary.openRejects)
             return [
                 s.feed, s.kind, s.state, s.summary.lastBatch?.finishedAt ?? "-", String(s.summary.recordsIn), String(s.summary.written),
-                String(s.summary.rejected), open, String(s.summary.failedBatches), s.lag ?? "-",
+                String(s.summary.rejected), open, String(s.summary.failedBatches), s.lag ?? "-", s.daemon?.state ?? "-", s.daemon?.nextRun ?? "-",
             ]
         }
         var out = TextTable.render(
-            header: ["feed", "kind", "state", "last batch", "records", "written", "rejected", "open rejects", "failed batches", "lag"],
+            header: [
+                "feed", "kind", "state", "last batch", "records", "written", "rejected", "open rejects", "failed batches", "lag", "daemon", "next run",
+            ],
             rows: rows)
+        out += "\nschedules:\n"
+        for s in statuses where s.schedule != nil {
+            out += "  \(s.feed): \(s.schedule!); windows \(s.window ?? "open")"
+            if let d = s.daemon {
+                out += "; daemon \(d.state)" + (d.detail.map { " (\($0))" } ?? "") + " as of \(d.updatedAt) [\(d.process)]"
+            }
+            out += "\n"
+        }
         out += "\ncheckpoints:\n"
         for s in statuses {
             out += "  \(s.feed): \(s.position ?? "none")"

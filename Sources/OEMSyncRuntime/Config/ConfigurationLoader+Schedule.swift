@@ -122,8 +122,8 @@ public struct DaemonSettings: Sendable {
     public init() {}
 }
 
-/// A loopback address and port: the metrics endpoint has no authentication, so it never listens
-/// on a network interface.
+/// A loopback address and port (0: any free one, logged at start): the metrics endpoint has no
+/// authentication, so it never listens on a network interface.
 public struct MetricsEndpoint: Sendable, Hashable, CustomStringConvertible {
     public var host: String
     public var port: UInt16
@@ -141,7 +141,7 @@ public struct MetricsEndpoint: Sendable, Hashable, CustomStringConvertible {
             port = text[text.index(after: colon)...]
         }
         if host == "localhost" { host = "127.0.0.1" }
-        guard host == "::1" || host.hasPrefix("127."), let p = UInt16(port), p > 0 else { return nil }
+        guard host == "::1" || host.hasPrefix("127."), let p = UInt16(port) else { return nil }
         self.host = String(host)
         self.port = p
     }

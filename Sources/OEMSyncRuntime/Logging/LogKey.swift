@@ -13,3 +13,11 @@ public enum LogKey {
     public static let database = "oemsync.database"
     public static let requests = "oemsync.requests"
 }
+
+extension LogKey {
+    public static let address = "oemsync.address"
+    public static let state = "oemsync.state"
+    public static let next = "oemsync.next_run"
+    public static let duration = "oemsync.duration"
+    public static let feeds = "oemsync.feeds"
+}

@@ -4,8 +4,8 @@ import Logging
 /// Writes one logfmt line per event to stderr, the form journald and log shippers read well:
 /// `ts=2026-11-23T12:00:00.000Z level=info msg="file loaded" oemsync.feed=acme-stock ...`.
 ///
-/// Messages are constant strings and data goes in metadata; components are expected never to put
-/// record values (phones, names) in either.
+/// Messages are constant strings and data goes in metadata; components never put record values
+/// (phones, names) in either, and free-text values are scrubbed besides (``LogScrub``).
 public struct LogfmtLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
@@ -31,7 +31,7 @@ public struct LogfmtLogHandler: LogHandler {
         var line = "ts=\(LogTime.iso(Date())) level=\(event.level) msg=\(Self.quote(event.message.description))"
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for key in merged.keys.sorted() {
-            line += " \(key)=\(Self.quote(merged[key]!.description))"
+            line += " \(key)=\(Self.quote(LogScrub.value(merged[key]!.description, key: key)))"
         }
         stream(line + "\n")
     }

@@ -63,6 +63,8 @@ public struct FeedSchedule: Sendable {
     }
 
     public var zone: TimeZone { clock.zone }
+    /// The zone as written (Foundation calls UTC "GMT").
+    public var zoneName: String { zone.identifier == "GMT" ? "UTC" : zone.identifier }
     public var hasWindows: Bool { !blackouts.isEmpty || !allowed.isEmpty }
 
     /// Why the feed may not call its source at `t`; nil when it may.

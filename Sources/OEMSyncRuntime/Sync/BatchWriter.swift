@@ -27,6 +27,8 @@ final class BatchWriter: @unchecked Sendable {
         var receipt = BatchReceipt(batchID: 0, inserted: 0, updated: 0, unchanged: 0)
         /// How the batch ended: its requests, duplicates, failure.
         var end: BatchEnd?
+        /// From the writer taking the batch up to its commit.
+        var duration = Duration.zero
 
         mutating func add(_ chunk: MappedBatch) {
             totals.add(chunk)
@@ -58,9 +60,15 @@ final class BatchWriter: @unchecked Sendable {
         thread.start()
     }
 
-    /// A writer that logs every committed batch at debug level: its id, source, position and counts.
-    convenience init(database: any DealerDatabase, table: TargetTable, logger: Logger) {
+    /// A writer that logs every committed batch at debug level (its id, source, position and
+    /// counts) and tells the run's control about it.
+    convenience init(database: any DealerDatabase, table: TargetTable, logger: Logger, control: RunControl = .none) {
         self.init(database: database, table: table) { context, summary in
+            control.committed(
+                RunControl.Batch(
+                    feed: context.feed, duration: summary.duration, recordsIn: summary.totals.recordsIn, written: summary.totals.written,
+                    rejected: summary.totals.rejected, requests: summary.end?.requests ?? 0, failed: summary.end?.failure != nil,
+                    position: summary.end?.positionEnd ?? context.positionStart))
             logger.debug(
                 "batch committed",
                 metadata: [
@@ -129,9 +137,11 @@ final class BatchWriter: @unchecked Sendable {
                 chunks.drain()
                 continue
             }
+            let started = ContinuousClock.now
             do {
                 let receipt = try database.commit(chunks, to: table, context: context)
                 var summary = chunks.summary
+                summary.duration = ContinuousClock.now - started
                 summary.receipt = receipt
                 // Rows the database refused were counted as written while mapping.
                 summary.totals.written -= receipt.refused.count

@@ -18,16 +18,23 @@ extension CSVDropSync {
     ///     end gets no empty batch).
     func stream(
         _ reader: CSVReader, bound: BoundMapping, file identity: FileIdentity, checkpoint stored: String?, resumed: Bool
-    ) -> (committed: [BatchWriter.Committed], failure: SinkError?, readError: String?) {
+    ) -> (committed: [BatchWriter.Committed], failure: SinkError?, readError: String?, hold: RunControl.Hold?) {
         let file = identity.claimed
         let mapper = BatchMapper(bound)
-        let writer = BatchWriter(database: database, table: plan.targetTable, logger: logger)
+        let writer = BatchWriter(database: database, table: plan.targetTable, logger: logger, control: control)
         let batchRows = source.batchRows
         let chunkRows = min(batchRows, Self.chunkRows)
         var checkpoint = stored
         var batches = 0
         var readError: String?
+        var hold: RunControl.Hold?
         reading: while true {
+            // The batch in flight commits; the next one starts only if the daemon lets it.
+            let startedAt = clock.now()
+            if let h = control.hold(startedAt) {
+                hold = h
+                break reading
+            }
             let start = reader.position
             var inBatch = 0
             // Where each record of the batch starts: a partial batch keeps its rejected records' bytes.
@@ -61,7 +68,7 @@ extension CSVDropSync {
                         BatchContext(
                             feed: feed.name, source: file.originalName, sourceRef: file.claimedName, positionStart: start.description,
                             checkpointBefore: checkpoint, mapping: plan.name, mappingVersion: plan.version,
-                            dictionaryVersion: plan.dictionaryVersion, startedAt: .now(), retention: feed.retention))
+                            dictionaryVersion: plan.dictionaryVersion, startedAt: startedAt, retention: feed.retention))
                     begun = true
                 }
                 var chunk = mapper.map(records)
@@ -86,7 +93,7 @@ extension CSVDropSync {
             if atEnd { break reading }
         }
         let (committed, failure) = writer.finish()
-        return (committed, failure, readError)
+        return (committed, failure, readError, hold)
     }
 }
 

@@ -22,13 +22,22 @@ public struct CSVDropSync: Sendable {
     public var plan: MappingPlan
     public var database: any DealerDatabase
     public var logger: Logger
+    /// Asked before each file and batch whether to go on (the daemon's windows and shutdown).
+    public var control: RunControl
+    /// The time batches are stamped with.
+    public var clock: any SyncClock
 
     /// - Parameter source: the feed's drop directory settings (`feed.source` must be a CSV drop).
-    public init(feed: FeedSettings, source: CSVDropSettings, plan: MappingPlan, database: any DealerDatabase, logger: Logger) {
+    public init(
+        feed: FeedSettings, source: CSVDropSettings, plan: MappingPlan, database: any DealerDatabase, logger: Logger,
+        control: RunControl = .none, clock: any SyncClock = SystemClock()
+    ) {
         self.feed = feed
         self.source = source
         self.plan = plan
         self.database = database
+        self.control = control
+        self.clock = clock
         var logger = logger
         logger[metadataKey: LogKey.feed] = .string(feed.name)
         self.logger = logger
@@ -51,25 +60,37 @@ public struct CSVDropSync: Sendable {
             return report
         }
         defer { withExtendedLifetime(lock) {} }
-        feed.purgeExpiredPayloads(database, logger: logger)
+        feed.purgeExpiredPayloads(database, logger: logger, now: clock.now())
+        /// False when the feed must stop here: a failure, or a hold (the file stays in `processing/`).
+        func record(_ result: FileReport, _ file: DropDirectory.ClaimedFile) -> Bool {
+            report.files.append(result)
+            switch result.outcome {
+            case .failed(let message):
+                report.error = FeedError(.database, feed: feed.name, file: file.originalName, message)
+                return false
+            case .parked(let reason):
+                report.held = RunControl.Hold(reason: reason)
+                return false
+            default:
+                return true
+            }
+        }
+        func held() -> Bool {
+            guard let hold = control.hold(clock.now()) else { return false }
+            logger.notice("feed held", metadata: [LogKey.reason: .string(hold.reason)])
+            report.held = hold
+            return true
+        }
         do {
             for file in try drop.claimedFiles() {
-                let result = load(file, drop: drop)
-                report.files.append(result)
-                if case .failed(let message) = result.outcome {
-                    report.error = FeedError(.database, feed: feed.name, file: file.originalName, message)
-                    return report
-                }
+                if held() { return report }
+                guard record(load(file, drop: drop), file) else { return report }
             }
             for name in try drop.readyFiles() {
+                if held() { return report }
                 guard let file = try drop.claim(name) else { continue }  // another process took it
                 logger.info("file claimed", metadata: [LogKey.file: .string(name)])
-                let result = load(file, drop: drop)
-                report.files.append(result)
-                if case .failed(let message) = result.outcome {
-                    report.error = FeedError(.database, feed: feed.name, file: file.originalName, message)
-                    return report
-                }
+                guard record(load(file, drop: drop), file) else { return report }
             }
         } catch {
             report.error = FeedError(.source, feed: feed.name, error.description)
@@ -158,10 +179,15 @@ public struct CSVDropSync: Sendable {
         }
 
         let identity = FileIdentity(claimed: file, size: reader.fileSize, crc32: digest, headerEnd: headerEnd, encoding: reader.encoding)
-        let (committed, failure, readError) = stream(reader, bound: bound, file: identity, checkpoint: stored, resumed: resume != nil)
+        let (committed, failure, readError, hold) = stream(reader, bound: bound, file: identity, checkpoint: stored, resumed: resume != nil)
         for c in committed { report.add(c) }
         if let failure { return fail(failure.description) }
         if let readError { return fail(readError) }
+        if let hold {
+            logger.notice("file held", metadata: [LogKey.file: .string(file.originalName), LogKey.reason: .string(hold.reason)])
+            report.outcome = .parked(reason: hold.reason)
+            return report
+        }
         do {
             let path = try drop.archive(file)
             report.outcome = .archived(path: path)

@@ -20,11 +20,14 @@ public struct RESTSync: Sendable {
     public var database: any DealerDatabase
     public var services: SourceServices
     public var logger: Logger
+    /// Asked before each page whether to go on (the daemon's windows and shutdown).
+    public var control: RunControl
 
     public init(
         feed: FeedSettings, settings: RESTFeedSettings, plan: MappingPlan, database: any DealerDatabase, services: SourceServices,
-        logger: Logger
+        logger: Logger, control: RunControl = .none
     ) {
+        self.control = control
         self.feed = feed
         self.settings = settings
         self.plan = plan
@@ -64,10 +67,12 @@ public struct RESTSync: Sendable {
             var transport = settings.transport
             if let password = settings.clientKeyPassword { transport.tls.clientKeyPassword = try password.read("client key passphrase").value }
             let logger = self.logger
+            let control = self.control
             runner = RequestRunner(
                 transport: try CurlTransport(settings: transport), authenticator: authenticator, limiter: limiter, breakers: services.breakers,
                 policy: settings.retry, clock: services.clock, random: services.random,
                 onAttempt: { note in
+                    control.retried()
                     logger.info("request retried", metadata: [LogKey.reason: .string(note.description)])
                 })
         } catch let e as SinkError {
@@ -86,21 +91,25 @@ public struct RESTSync: Sendable {
             logger.info("pull resumed", metadata: [LogKey.position: .string(source.position)])
         }
         let mapper = BatchMapper(bound)
-        let writer = BatchWriter(database: database, table: plan.targetTable, logger: logger)
+        let writer = BatchWriter(database: database, table: plan.targetTable, logger: logger, control: control)
         let pullRef = "pull \(services.clock.now())"
         var before = stored
         var batchNumber = 0
-        func context(request: String, position: String) -> BatchContext {
+        func context(request: String, position: String, startedAt: Timestamp? = nil) -> BatchContext {
             batchNumber += 1
             return BatchContext(
                 feed: feed.name, source: request, sourceRef: "\(pullRef) page \(batchNumber)", positionStart: position, checkpointBefore: before,
-                mapping: plan.name, mappingVersion: plan.version, dictionaryVersion: plan.dictionaryVersion, startedAt: services.clock.now(),
+                mapping: plan.name, mappingVersion: plan.version, dictionaryVersion: plan.dictionaryVersion, startedAt: startedAt ?? services.clock.now(),
                 credentials: settings.credentials, retention: feed.retention)
         }
         // Pages are fetched and read one or two ahead, on a thread of their own, while this one maps
         // them and the writer commits. With `on_failure: continue` the fetcher moves past a failed page itself.
         let skipFailed = settings.onFailure == .continue
+        let control = self.control
+        let clock = services.clock
         let pages = Prefetcher<RESTSource.Step>(name: "oemsync-fetch") { [source] in
+            // No request once the daemon holds the feed: the pull goes on from here next run.
+            if let hold = control.hold(clock.now()) { return .parked(reason: hold.reason, until: hold.until) }
             // After its last step (parked, failed, done) the source answers `.done`: the end.
             let step = source.next()
             switch step {
@@ -113,7 +122,16 @@ public struct RESTSync: Sendable {
         reading: while let step = pages.next() {
             switch step {
             case .page(let page):
-                writer.begin(context(request: page.request, position: page.position))
+                // Fetched ahead, but not written once the daemon holds the feed: asked again next run.
+                let startedAt = services.clock.now()
+                if let hold = control.hold(startedAt) {
+                    logger.notice("feed held", metadata: [LogKey.reason: .string(hold.reason)])
+                    pull.outcome = .parked(reason: hold.reason)
+                    report.held = hold
+                    pages.cancel()
+                    break reading
+                }
+                writer.begin(context(request: page.request, position: page.position, startedAt: startedAt))
                 var chunk = mapper.map(page.records)
                 // A reject keeps the record's own JSON text, for replay.
                 for i in chunk.rejects.indices { chunk.rejects[i].rawRecord = page.read.rawText(chunk.rejects[i].line - 1, in: page.payload) }
@@ -136,9 +154,11 @@ public struct RESTSync: Sendable {
                 pull.retries += page.attempts.count
             case .done:
                 break reading
-            case .parked(let reason, _):
+            case .parked(let reason, let until, let quota):
                 logger.notice("feed parked", metadata: [LogKey.reason: .string(reason)])
                 pull.outcome = .parked(reason: reason)
+                report.held = RunControl.Hold(reason: reason, until: until)
+                report.quotaSpent = quota
             case .failed(let failure):
                 logger.warning(
                     "batch failed", metadata: [LogKey.position: .string(failure.position), LogKey.error: .string(failure.message)])

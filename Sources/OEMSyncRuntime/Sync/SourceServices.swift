@@ -27,6 +27,8 @@ public final class SourceServices: @unchecked Sendable {
         self.environment = environment
     }
 
+    func lockedBuilt() -> [String: (Authenticator, RequestLimiter)] { lock.withLock { built } }
+
     /// The authenticator and limiter of the named credentials, built (and their secrets read) on first use.
     public func credentials(_ name: String) throws(ConfigurationError) -> (authenticator: Authenticator, limiter: RequestLimiter) {
         lock.lock()

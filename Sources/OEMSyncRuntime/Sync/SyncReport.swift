@@ -6,6 +6,11 @@ public struct FeedReport: Sendable {
     public var files: [FileReport] = []
     /// Set when the feed stopped early (database down, directory unreadable).
     public var error: FeedError?
+    /// Set when the run stopped early on purpose, checkpointed: the daemon held it (a window, a
+    /// shutdown), or a REST pull parked (quota, Retry-After, max_pages).
+    public var held: RunControl.Hold?
+    /// Whether the run parked because its daily request quota is spent.
+    public var quotaSpent = false
 
     public init(feed: String) { self.feed = feed }
 

@@ -1,0 +1,459 @@
+import Foundation
+import Logging
+import OEMSyncCore
+import OEMSyncFeeds
+import OEMSyncMapping
+import OEMSyncSinks
+
+/// `oemsync run`: every configured feed on its schedule and windows, in one process, for months.
+///
+/// The main loop ticks once a second: it starts the feeds that are due (each sync on a thread of
+/// its own, at most `max_parallel` at a time), takes in the runs that ended, decides each feed's
+/// state and next run (``FeedPlanner``), records the states in the database for `oemsync status`,
+/// and pings systemd's watchdog while healthy. A sync asks before every batch whether it may start
+/// (``RunControl``): a blackout near, or the daemon stopping, and it stops after the batch in
+/// flight, checkpointed.
+///
+/// Startup: a database that is down or not migrated is waited for (systemd hears `STATUS=` and an
+/// extended start timeout); a mapping that does not fit the database's tables exits 78. SIGHUP
+/// (``requestReload()``) reloads config and mappings once they validate; otherwise the running
+/// ones stay and the log says why.
+public final class Daemon: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var configPath: String
+        /// How often the main loop looks at the feeds.
+        public var tick: Duration
+        /// A running feed without progress (a batch, a request) for this long makes the daemon unhealthy:
+        /// the watchdog pings stop, and systemd restarts it.
+        public var stallAfter: Duration
+
+        public init(configPath: String, tick: Duration = .seconds(1), stallAfter: Duration = .seconds(1800)) {
+            self.configPath = configPath
+            self.tick = tick
+            self.stallAfter = stallAfter
+        }
+    }
+
+    let options: Options
+    let logger: Logger
+    let console: Console
+    let clock: any SyncClock
+    let notifier: SystemdNotifier
+    public let metrics = DaemonMetrics()
+    /// `host:pid`, recorded beside each feed state.
+    let process: String
+    /// Called on the sync thread after each committed batch (tests move their clock here).
+    let onBatch: (@Sendable (RunControl.Batch) -> Void)?
+
+    private let lock = NSLock()
+    private var stopping = false
+    private var reloadWanted = false
+    private var ready = false
+    private var lastTick: Duration
+    private var finished: [(String, FeedReport)] = []
+
+    // The main loop's own state.
+    private var project: Project?
+    private var services: SourceServices?
+    private var feeds: [FeedRuntime] = []
+    private var recorder: StateRecorder?
+    private var lastStatus = ""
+
+    public init(
+        options: Options, logger: Logger, console: Console = .standard, clock: any SyncClock = SystemClock(),
+        notifier: SystemdNotifier = SystemdNotifier(), onBatch: (@Sendable (RunControl.Batch) -> Void)? = nil
+    ) {
+        self.options = options
+        self.logger = logger
+        self.console = console
+        self.clock = clock
+        self.notifier = notifier
+        self.onBatch = onBatch
+        self.lastTick = clock.uptime()
+        process = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+    }
+
+    // MARK: Controls (any thread)
+
+    /// SIGTERM: every sync stops after its batch in flight; then ``run()`` returns 0.
+    public func requestStop() {
+        let first = lock.withLock {
+            defer { stopping = true }
+            return !stopping
+        }
+        if first {
+            notifier.notify("STOPPING=1")
+            logger.notice("stopping: syncs finish their batch in flight")
+        }
+    }
+
+    /// SIGHUP: reload config and mappings at the next tick.
+    public func requestReload() { lock.withLock { reloadWanted = true } }
+
+    var isStopping: Bool { lock.withLock { stopping } }
+
+    /// For /healthz and /readyz.
+    public var health: (live: Bool, ready: Bool) {
+        let now = clock.uptime()
+        return lock.withLock { (now - lastTick < .seconds(30) + options.tick * 5, ready) }
+    }
+
+    /// The feeds' states, as the main loop last decided them (tests).
+    public func states() -> [String: FeedState] {
+        lock.withLock { Dictionary(uniqueKeysWithValues: feeds.map { ($0.name, $0.state) }) }
+    }
+
+    // MARK: Main loop
+
+    /// Runs until stopped; returns the exit status (0, or 78 when a mapping does not fit the database).
+    public func run() async -> Int32 {
+        guard let code = await prepare() else { return 0 }
+        guard code == ExitStatus.ok else { return code }
+        lock.withLock { ready = true }
+        metrics.set(DaemonMetrics.up, [:], 1)
+        let now = clock.now()
+        for feed in feeds { feed.nextRun = feed.schedule.nextRun(lastStart: nil, now: now) }
+        notifier.notify("READY=1\nSTATUS=\(statusLine())")
+        logger.notice("daemon ready", metadata: [LogKey.feeds: .stringConvertible(feeds.count)])
+        var lastPing = clock.uptime()
+        while true {
+            lock.withLock { lastTick = clock.uptime() }
+            if lock.withLock({ defer { reloadWanted = false }; return reloadWanted }) { reload() }
+            let now = clock.now()
+            collectFinished(now: now)
+            if isStopping {
+                if !feeds.contains(where: \.running) { break }
+            } else {
+                startDue(now: now)
+            }
+            publish(now: now)
+            if let interval = notifier.watchdogInterval, clock.uptime() - lastPing >= interval / 2, healthy() {
+                notifier.notify("WATCHDOG=1")
+                lastPing = clock.uptime()
+            }
+            try? await Task.sleep(for: options.tick)
+        }
+        for feed in feeds where feed.state == .running || !isTerminal(feed.state) { feed.state = .stopped }
+        publish(now: clock.now())
+        recorder?.flush()
+        logger.notice("daemon stopped")
+        return ExitStatus.ok
+    }
+
+    private func isTerminal(_ s: FeedState) -> Bool { s == .stopped }
+
+    /// Waits for a usable database and compiles the mappings against it. Nil when stopped while
+    /// waiting; 78 when a mapping does not fit.
+    private func prepare() async -> Int32? {
+        var attempt = 0
+        while !isStopping {
+            switch load() {
+            case .ready(let project, let database):
+                adopt(project, keeping: [])
+                recorder = StateRecorder(database: database, settings: project.configuration.database, logger: logger)
+                return ExitStatus.ok
+            case .invalid:
+                return ExitStatus.config
+            case .databaseUnavailable(let message):
+                attempt += 1
+                let wait = Duration.seconds(min(30, 1 << min(attempt - 1, 5)))
+                logger.warning("database unavailable", metadata: [LogKey.error: .string(message), "oemsync.retry_in": .string(wait.short)])
+                notifier.extendTimeout(wait + .seconds(30))
+                notifier.notify("STATUS=waiting for the database: \(message)")
+                var waited = Duration.zero
+                while waited < wait, !isStopping {
+                    try? await Task.sleep(for: options.tick)
+                    waited += options.tick
+                    if let interval = notifier.watchdogInterval, waited.seconds.truncatingRemainder(dividingBy: max(1, (interval / 2).seconds)) < options.tick.seconds {
+                        notifier.notify("WATCHDOG=1")
+                    }
+                }
+            }
+        }
+        return nil
+    }
+
+    enum Load {
+        case ready(Project, any DealerDatabase)
+        case invalid
+        case databaseUnavailable(String)
+    }
+
+    /// Reads the config, opens its database and compiles every mapping against the live tables.
+    private func load() -> Load {
+        let loaded = ConfigurationLoader().load(path: options.configPath)
+        guard let configuration = loaded.configuration else {
+            console.err(DiagnosticRenderer(sources: loaded.redactedText.map { [options.configPath: $0] } ?? [:]).render(loaded.diagnostics))
+            return .invalid
+        }
+        let database: any DealerDatabase
+        let catalog: SchemaCatalog
+        do {
+            database = try DatabaseOpener.open(configuration.database)
+            let pending = try database.pendingMigrations()
+            guard pending.isEmpty else {
+                return .databaseUnavailable(
+                    "database \(configuration.database.displayName) is not up to date (pending: \(pending.joined(separator: ", "))); run `oemsync db migrate`")
+            }
+            catalog = try database.catalog()
+        } catch {
+            return .databaseUnavailable(error.description)
+        }
+        let load = Project.load(configPath: options.configPath, catalog: catalog, catalogIsComplete: true)
+        guard let project = load.project else {
+            console.err(load.renderer.render(load.diagnostics))
+            return .invalid
+        }
+        if !load.diagnostics.isEmpty { console.err(load.renderer.render(load.diagnostics)) }
+        return .ready(project, database)
+    }
+
+    /// Takes a project's feeds, keeping what the daemon knows of feeds it already ran.
+    private func adopt(_ project: Project, keeping old: [FeedRuntime]) {
+        self.project = project
+        let breakers = services?.breakers ?? CircuitBreakers()
+        services = SourceServices(credentials: project.configuration.credentials, clock: clock, breakers: breakers)
+        let now = clock.now()
+        let updated = project.configuration.feeds.compactMap { settings -> FeedRuntime? in
+            guard let plan = project.plans[settings.name] else { return nil }
+            if let existing = old.first(where: { $0.name == settings.name }) {
+                existing.settings = settings
+                existing.plan = plan
+                if !existing.running { existing.nextRun = settings.schedule.nextRun(lastStart: existing.lastStart, now: now) }
+                return existing
+            }
+            return FeedRuntime(settings: settings, plan: plan)
+        }
+        // A feed removed from the config while it runs finishes its batch and is then dropped.
+        for gone in old where gone.running && !updated.contains(where: { $0 === gone }) { gone.removed = true }
+        let kept = old.filter { $0.removed && $0.running }
+        lock.withLock { feeds = updated + kept }
+    }
+
+    private func reload() {
+        notifier.reloading()
+        logger.notice("reloading configuration")
+        switch load() {
+        case .ready(let project, let database):
+            adopt(project, keeping: feeds)
+            recorder?.replace(database: database, settings: project.configuration.database)
+            logger.notice("configuration reloaded", metadata: [LogKey.feeds: .stringConvertible(project.configuration.feeds.count)])
+        case .invalid:
+            logger.error("configuration not reloaded", metadata: [LogKey.reason: "the config or a mapping is invalid (see the diagnostics above); the running configuration stays"])
+        case .databaseUnavailable(let message):
+            logger.error("configuration not reloaded", metadata: [LogKey.reason: .string("the database is unavailable: \(message); the running configuration stays")])
+        }
+        notifier.notify("READY=1\nSTATUS=\(statusLine())")
+    }
+
+    // MARK: Runs
+
+    private func startDue(now: Timestamp) {
+        guard let project, let services else { return }
+        var running = feeds.filter(\.running).count
+        for feed in feeds where !feed.running && !feed.removed && running < project.configuration.daemon.maxParallel {
+            guard let due = feed.nextRun, due <= now else {
+                if feed.nextRun == nil, case .inWindow = feed.state {} else if feed.nextRun == nil {
+                    feed.state = .inWindow("not open within the next 8 days")
+                    feed.nextRun = now.adding(.seconds(3600))
+                }
+                continue
+            }
+            if let (state, next) = FeedPlanner.beforeRun(feed.schedule, now: now, recentBatch: feed.recentBatch) {
+                if feed.state != state { logger.info("feed in window", metadata: [LogKey.feed: .string(feed.name), LogKey.reason: .string(state.detail ?? "")]) }
+                feed.state = state
+                feed.nextRun = next ?? now.adding(.seconds(3600))
+                continue
+            }
+            launch(feed, configuration: project.configuration, services: services, now: now)
+            running += 1
+        }
+    }
+
+    private func launch(_ feed: FeedRuntime, configuration: Configuration, services: SourceServices, now: Timestamp) {
+        feed.running = true
+        feed.lastStart = now
+        feed.state = .running
+        feed.touch(clock.uptime())
+        let schedule = feed.schedule
+        let settings = feed.settings
+        let plan = feed.plan
+        let metrics = self.metrics
+        let clock = self.clock
+        let onBatch = self.onBatch
+        let name = feed.name
+        let control = RunControl(
+            hold: { [weak self] t in
+                guard let self else { return RunControl.Hold(reason: "the daemon is stopping") }
+                if self.isStopping { return RunControl.Hold(reason: "the daemon is stopping") }
+                return schedule.holdBatch(at: t, recentBatch: feed.recentBatch).map { RunControl.Hold(reason: $0) }
+            },
+            committed: { batch in
+                feed.record(batch.duration, at: clock.uptime())
+                metrics.add(DaemonMetrics.recordsIn, ["feed": name], Double(batch.recordsIn))
+                metrics.add(DaemonMetrics.written, ["feed": name], Double(batch.written))
+                metrics.add(DaemonMetrics.rejected, ["feed": name], Double(batch.rejected))
+                metrics.add(DaemonMetrics.batches, ["feed": name, "status": batch.failed ? "failed" : batch.rejected > 0 ? "partial" : "ok"])
+                metrics.observe(DaemonMetrics.batchDuration, ["feed": name], batch.duration.seconds)
+                onBatch?(batch)
+            },
+            retried: {
+                feed.touch(clock.uptime())
+                metrics.add(DaemonMetrics.retries, ["feed": name])
+            })
+        var feedLogger = self.logger
+        feedLogger[metadataKey: LogKey.feed] = .string(name)
+        feedLogger.info("run started")
+        let logger = feedLogger
+        let database = configuration.database
+        let thread = Thread { [weak self] in
+            let report: FeedReport
+            do {
+                let db = try DatabaseOpener.open(database)
+                switch settings.source {
+                case .csvDrop(let drop):
+                    report = CSVDropSync(feed: settings, source: drop, plan: plan, database: db, logger: logger, control: control, clock: clock).run()
+                case .rest(let rest):
+                    report = RESTSync(feed: settings, settings: rest, plan: plan, database: db, services: services, logger: logger, control: control).run()
+                }
+            } catch {
+                var r = FeedReport(feed: name)
+                r.error = FeedError(.database, feed: name, "\(error)")
+                report = r
+            }
+            self?.lock.withLock { self?.finished.append((name, report)) }
+        }
+        thread.name = "oemsync-feed"
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    private func collectFinished(now: Timestamp) {
+        let done = lock.withLock {
+            defer { finished.removeAll() }
+            return finished
+        }
+        for (name, report) in done {
+            guard let feed = feeds.first(where: { $0.name == name && $0.running }) else { continue }
+            feed.running = false
+            let outcome = FeedPlanner.afterRun(
+                report, schedule: feed.schedule, lastStart: feed.lastStart ?? now, now: now, failures: feed.failures, stopping: isStopping)
+            feed.state = outcome.state
+            feed.nextRun = outcome.nextRun
+            feed.failures = outcome.failures
+            metrics.add(DaemonMetrics.runs, ["feed": name, "outcome": outcome.label])
+            var meta: Logger.Metadata = [
+                LogKey.feed: .string(name), LogKey.state: .string(outcome.state.name), LogKey.records: .stringConvertible(report.recordsIn),
+                LogKey.written: .stringConvertible(report.written), LogKey.rejected: .stringConvertible(report.rejected),
+            ]
+            if let next = outcome.nextRun { meta[LogKey.next] = .string(next.description) }
+            if let detail = outcome.state.detail { meta[LogKey.reason] = .string(detail) }
+            if case .failing = outcome.state { logger.warning("run finished", metadata: meta) } else { logger.info("run finished", metadata: meta) }
+            recorder?.refreshLag(feed: feed.settings, metrics: metrics, now: now)
+        }
+        lock.withLock { feeds.removeAll { $0.removed && !$0.running } }
+    }
+
+    /// Healthy: no running feed has gone without progress for `stallAfter`.
+    private func healthy() -> Bool {
+        let now = clock.uptime()
+        return !feeds.contains { $0.running && now - $0.lastProgress > options.stallAfter }
+    }
+
+    // MARK: What the daemon tells
+
+    private func publish(now: Timestamp) {
+        var records: [FeedStateRecord] = []
+        for feed in feeds {
+            let open = feed.schedule.isOpen(at: now)
+            metrics.set(DaemonMetrics.window, ["feed": feed.name], open ? 1 : 0)
+            metrics.select(DaemonMetrics.state, ["feed": feed.name], key: "state", value: feed.state.name, among: FeedState.names)
+            if let next = feed.nextRun { metrics.set(DaemonMetrics.nextRun, ["feed": feed.name], Double(next.microseconds / 1_000_000)) }
+            let record = FeedStateRecord(
+                feed: feed.name, state: feed.state.name, detail: feed.state.detail, nextRun: feed.nextRun, windowOpen: open, process: process,
+                updatedAt: now)
+            if feed.recorded != record.comparable {
+                feed.recorded = record.comparable
+                records.append(record)
+            }
+        }
+        if let services {
+            for (name, limiter) in services.limiters() {
+                if let left = limiter.remainingToday { metrics.set(DaemonMetrics.quotaLeft, ["credentials": name], Double(left)) }
+            }
+            for host in Set(feeds.compactMap { $0.settings.source.rest.map { RequestRunner.host(of: $0.source.url) } }) {
+                let open: Bool
+                if case .open = services.breakers.state(host: host) { open = true } else { open = false }
+                metrics.set(DaemonMetrics.circuit, ["host": host], open ? 1 : 0)
+            }
+        }
+        if !records.isEmpty { recorder?.save(records) }
+        let line = statusLine()
+        if line != lastStatus {
+            lastStatus = line
+            notifier.notify("STATUS=\(line)")
+        }
+    }
+
+    /// `4 feeds: 1 running, 2 idle, 1 in window`.
+    func statusLine() -> String {
+        var counts: [String: Int] = [:]
+        for feed in feeds { counts[feed.state.name, default: 0] += 1 }
+        let parts = FeedState.names.compactMap { name in counts[name].map { "\($0) \(name)" } }
+        let head = Plural.count(feeds.count, "feed")
+        return parts.isEmpty ? head : head + ": " + parts.joined(separator: ", ")
+    }
+}
+
+/// One feed as the daemon runs it. The main loop owns it; the sync thread reports its batches'
+/// durations and its progress through the locked part.
+final class FeedRuntime: @unchecked Sendable {
+    var settings: FeedSettings
+    var plan: MappingPlan
+    var state: FeedState = .idle
+    var nextRun: Timestamp?
+    var lastStart: Timestamp?
+    var failures = 0
+    var running = false
+    var removed = false
+    /// The state last written to the database, to write only changes.
+    var recorded: String?
+
+    private let lock = NSLock()
+    private var durations: [Duration] = []
+    private var progress = Duration.zero
+
+    init(settings: FeedSettings, plan: MappingPlan) {
+        self.settings = settings
+        self.plan = plan
+    }
+
+    var name: String { settings.name }
+    var schedule: FeedSchedule { settings.schedule }
+
+    /// The longest of the last ten batches: the drain margin's `auto`.
+    var recentBatch: Duration? { lock.withLock { durations.max() } }
+    var lastProgress: Duration { lock.withLock { progress } }
+
+    func record(_ duration: Duration, at uptime: Duration) {
+        lock.withLock {
+            durations.append(duration)
+            if durations.count > 10 { durations.removeFirst() }
+            progress = uptime
+        }
+    }
+
+    func touch(_ uptime: Duration) { lock.withLock { progress = uptime } }
+}
+
+extension FeedStateRecord {
+    /// What changes a record: everything but the time it was written.
+    var comparable: String { "\(state)|\(detail ?? "")|\(nextRun?.description ?? "")|\(windowOpen)" }
+}
+
+extension SourceServices {
+    /// The request limiters built so far, by credentials name.
+    func limiters() -> [(String, RequestLimiter)] {
+        lockedBuilt().map { ($0.key, $0.value.1) }
+    }
+}
