@@ -1,0 +1,153 @@
+import Foundation
+import Logging
+import OEMSyncCore
+import OEMSyncSinks
+import OEMSyncTesting
+import Synchronization
+import Testing
+
+@testable import OEMSyncRuntime
+
+/// The daemon's decisions, pure: what follows a run, and when the feed goes on.
+@Suite("daemon planning")
+struct FeedPlannerTests {
+    let shanghai = TimeZone(identifier: "Asia/Shanghai")!
+    func t(_ iso: String) -> Timestamp { Timestamp(seconds: Int64(try! Date(iso, strategy: .iso8601).timeIntervalSince1970)) }
+    func schedule() -> FeedSchedule {
+        FeedSchedule(trigger: .every(.seconds(900)), zone: shanghai, blackouts: [try! TimeWindow("02:00-04:00")], drainMargin: .fixed(.seconds(300)))
+    }
+
+    @Test("after a run: ok, failed (backing off), held by a window, parked on quota, stopping")
+    func afterRun() {
+        let s = schedule()
+        let start = t("2026-11-30T10:00:00Z")
+        let now = t("2026-11-30T10:01:00Z")
+        var ok = FeedReport(feed: "f")
+        ok.files = [FileReport(name: "a.csv", claimedName: "a", outcome: .archived(path: "/x"))]
+        #expect(FeedPlanner.afterRun(ok, schedule: s, lastStart: start, now: now, failures: 2, stopping: false)
+            == .init(state: .idle, nextRun: t("2026-11-30T10:15:00Z"), failures: 0, label: "ok"))
+
+        var failed = FeedReport(feed: "f")
+        failed.error = FeedError(.database, feed: "f", "connection refused")
+        let first = FeedPlanner.afterRun(failed, schedule: s, lastStart: start, now: now, failures: 0, stopping: false)
+        #expect(first.nextRun == t("2026-11-30T10:01:30Z"))
+        #expect(first.failures == 1)
+        #expect(first.state.name == "failing")
+        let fourth = FeedPlanner.afterRun(failed, schedule: s, lastStart: start, now: now, failures: 3, stopping: false)
+        #expect(fourth.nextRun == t("2026-11-30T10:05:00Z"))  // 4 min
+        // Backing off never goes past the schedule's own next run.
+        #expect(FeedPlanner.afterRun(failed, schedule: s, lastStart: start, now: now, failures: 9, stopping: false).nextRun == t("2026-11-30T10:15:00Z"))
+        #expect(FeedPlanner.retryDelay(failures: 1) == .seconds(30))
+        #expect(FeedPlanner.retryDelay(failures: 20) == .seconds(900))
+
+        // Held by the drain margin at 01:57 CST: on again when the blackout ends at 04:00.
+        var held = FeedReport(feed: "f")
+        held.held = RunControl.Hold(reason: "blackout 02:00-04:00 begins at 2026-12-01 02:00")
+        let h = FeedPlanner.afterRun(held, schedule: s, lastStart: t("2026-11-30T17:50:00Z"), now: t("2026-11-30T17:57:00Z"), failures: 0, stopping: false)
+        #expect(h.state.name == "in window")
+        #expect(h.nextRun == t("2026-11-30T20:00:00Z"))
+        #expect(FeedPlanner.afterRun(held, schedule: s, lastStart: start, now: now, failures: 0, stopping: true).state == .stopped)
+
+        var quota = FeedReport(feed: "f")
+        quota.quotaSpent = true
+        quota.held = RunControl.Hold(reason: "quota spent", until: t("2026-11-30T16:00:00Z"))
+        #expect(FeedPlanner.afterRun(quota, schedule: s, lastStart: start, now: now, failures: 0, stopping: false)
+            == .init(state: .parkedOnQuota(until: t("2026-11-30T16:00:00Z")), nextRun: t("2026-11-30T16:00:00Z"), failures: 0, label: "parked"))
+
+        // Retry-After an hour away: then, not on schedule.
+        var later = FeedReport(feed: "f")
+        later.held = RunControl.Hold(reason: "HTTP 429", until: t("2026-11-30T11:00:00Z"))
+        #expect(FeedPlanner.afterRun(later, schedule: s, lastStart: start, now: now, failures: 0, stopping: false).nextRun == t("2026-11-30T11:00:00Z"))
+    }
+
+    @Test("a due feed starts unless a window holds it; then it waits for the window's end")
+    func beforeRun() {
+        let s = schedule()
+        #expect(FeedPlanner.beforeRun(s, now: t("2026-11-30T17:50:00Z"), recentBatch: nil) == nil)
+        let near = FeedPlanner.beforeRun(s, now: t("2026-11-30T17:57:00Z"), recentBatch: nil)
+        #expect(near?.0.name == "in window")
+        #expect(near?.1 == t("2026-11-30T20:00:00Z"))
+        #expect(FeedPlanner.beforeRun(s, now: t("2026-11-30T19:00:00Z"), recentBatch: nil)?.1 == t("2026-11-30T20:00:00Z"))
+    }
+}
+
+/// The daemon in-process, with a test clock: real files, a real database, real syncs on threads.
+@Suite("daemon (SQLite and PostgreSQL)")
+struct DaemonTests {
+    /// Polls (real time) until `condition` holds; false after `timeout`.
+    static func eventually(_ timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async rethrows -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return try condition()
+    }
+
+    /// Log lines, captured.
+    final class Logs: Sendable {
+        let text = Mutex("")
+        var logger: Logger {
+            Logger(label: "test") { label in LogfmtLogHandler(label: label, level: .debug, stream: { line in self.text.withLock { $0 += line } }) }
+        }
+        var all: String { text.withLock { $0 } }
+    }
+
+    @Test("a blackout that starts mid-sync: the batch in flight commits, none starts in the window, the file resumes after it", arguments: TestDatabase.backends)
+    func blackoutMidSync(backend: TestDatabase.Backend) async throws {
+        let dir = try TemporaryDirectory("daemon")
+        let db = try TestDatabase(backend)
+        let config = try dir.write(
+            "oemsync.yaml",
+            db.configPrologue + """
+                feeds:
+                  stock:
+                    mapping: \(Fixture.repository("Mappings/acme/stock.v1.yaml"))
+                    source: {kind: csv-drop, directory: drops/stock, batch_rows: 100}
+                    schedule: {every: 1m, timezone: Asia/Shanghai, blackout: ["02:00-04:00"], drain_margin: 0s}
+
+                """)
+        let rows = 1500
+        try dir.write("drops/stock/stock.csv", StockFeed.csv(rows: rows))
+        // 01:50 in Shanghai; the third commit moves time to 02:00:30, inside the blackout.
+        let clock = TestClock(now: Timestamp(seconds: 1_764_525_000))  // 2025-11-30T17:50:00Z
+        let commits = Mutex(0)
+        let logs = Logs()
+        let daemon = Daemon(
+            options: .init(configPath: config, tick: .milliseconds(10)), logger: logs.logger, console: Console(out: { _ in }, err: { _ in }),
+            clock: clock, notifier: SystemdNotifier(environment: [:]),
+            onBatch: { _ in
+                let n = commits.withLock { $0 += 1; return $0 }
+                if n == 3 { clock.advance(.seconds(630)) }
+            })
+        let run = Task { await daemon.run() }
+
+        #expect(await Self.eventually { daemon.states()["stock"]?.name == "in window" })
+        let held = try db.count("stock")
+        #expect(held >= 300 && held < rows, "rows written before the blackout: \(held)")
+        #expect(dir.list("drops/stock/processing").count == 1, "the file waits in processing/ for the window's end")
+        // Nothing moves while the window is closed.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(try db.count("stock") == held)
+        #expect(try db.count("oemsync_feed_states", where: "feed = 'stock' AND state = 'in window'") == 1)
+
+        clock.advance(.seconds(2 * 3600))  // 04:00:30
+        #expect(await Self.eventually { (try? db.count("stock")) == rows && daemon.states()["stock"] == FeedState.idle })
+        #expect(dir.list("drops/stock/archive").count == 1)
+        daemon.requestStop()
+        #expect(await run.value == 0)
+
+        // Every batch started outside the blackout (18:00Z-20:00Z), and together they cover the file once.
+        let starts = try db.query(
+            backend == .sqlite
+                ? "SELECT strftime('%H:%M', started_at), records_in FROM oemsync_batches ORDER BY id"
+                : "SELECT to_char(started_at AT TIME ZONE 'UTC', 'HH24:MI'), records_in FROM oemsync_batches ORDER BY id")
+        #expect(starts.count == rows / 100)
+        #expect(starts.allSatisfy { $0[0]! < "18:00" || $0[0]! >= "20:00" }, "\(starts)")
+        #expect(starts.contains { $0[0]! >= "20:00" }, "some batches ran after the window")
+        #expect(try db.ledgerViolations() == [])
+        #expect(daemon.metrics.value(DaemonMetrics.recordsIn, ["stock"]) == Double(rows))
+        #expect(try db.count("oemsync_feed_states", where: "feed = 'stock' AND state = 'stopped'") == 1)
+        #expect(logs.all.contains("msg=\"file held\""))
+    }
+}
