@@ -41,6 +41,19 @@ public final class ChildProcess: @unchecked Sendable {
 
     public func kill() { _ = Glibc.kill(pid, SIGKILL) }
 
+    /// Sends a signal (SIGTERM, SIGHUP).
+    public func signal(_ number: Int32) { _ = Glibc.kill(pid, number) }
+
+    /// Waits up to `timeout` for the exit; nil if it is still running then.
+    public func wait(timeout: Duration) -> Int32? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if hasExited { return wait() }
+            usleep(10_000)
+        }
+        return hasExited ? wait() : nil
+    }
+
     /// Waits for the exit; the exit code, or 128 + signal for a killed process.
     @discardableResult
     public func wait() -> Int32 {
