@@ -127,11 +127,8 @@ public final class Daemon: @unchecked Sendable {
                 startDue(now: now)
             }
             publish(now: now)
-            if let interval = notifier.watchdogInterval, clock.uptime() - lastPing >= interval / 2, healthy() {
-                notifier.notify("WATCHDOG=1")
-                lastPing = clock.uptime()
-            }
-            try? await Task.sleep(for: options.tick)
+            if healthy() { pingWatchdog(&lastPing) }
+            try? await Task.sleep(for: sleepTime)
         }
         for feed in feeds where feed.state == .running || !isTerminal(feed.state) { feed.state = .stopped }
         publish(now: clock.now())
@@ -141,6 +138,19 @@ public final class Daemon: @unchecked Sendable {
     }
 
     private func isTerminal(_ s: FeedState) -> Bool { s == .stopped }
+
+    /// The main loop's pause: its tick, or half the watchdog interval when that is shorter.
+    private var sleepTime: Duration {
+        guard let interval = notifier.watchdogInterval else { return options.tick }
+        return min(options.tick, interval / 2)
+    }
+
+    /// `WATCHDOG=1` once half of systemd's interval has passed since the last one.
+    private func pingWatchdog(_ last: inout Duration) {
+        guard let interval = notifier.watchdogInterval, clock.uptime() - last >= interval / 2 else { return }
+        notifier.notify("WATCHDOG=1")
+        last = clock.uptime()
+    }
 
     /// Waits for a usable database and compiles the mappings against it. Nil when stopped while
     /// waiting; 78 when a mapping does not fit.
@@ -160,13 +170,11 @@ public final class Daemon: @unchecked Sendable {
                 logger.warning("database unavailable", metadata: [LogKey.error: .string(message), "oemsync.retry_in": .string(wait.short)])
                 notifier.extendTimeout(wait + .seconds(30))
                 notifier.notify("STATUS=waiting for the database: \(message)")
-                var waited = Duration.zero
-                while waited < wait, !isStopping {
-                    try? await Task.sleep(for: options.tick)
-                    waited += options.tick
-                    if let interval = notifier.watchdogInterval, waited.seconds.truncatingRemainder(dividingBy: max(1, (interval / 2).seconds)) < options.tick.seconds {
-                        notifier.notify("WATCHDOG=1")
-                    }
+                let until = clock.uptime() + wait
+                var lastPing = Duration.zero
+                while clock.uptime() < until, !isStopping {
+                    pingWatchdog(&lastPing)
+                    try? await Task.sleep(for: sleepTime)
                 }
             }
         }

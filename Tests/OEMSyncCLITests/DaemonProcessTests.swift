@@ -1,0 +1,199 @@
+import Foundation
+import OEMSyncCore
+import OEMSyncTesting
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The built daemon, `oemsync run`, under a test notify socket: what systemd would see, and what a
+/// SIGTERM or SIGHUP does to it.
+@Suite("oemsync run (the built daemon)")
+struct DaemonProcessTests {
+    struct Site {
+        let dir: TemporaryDirectory
+        let db: TestDatabase
+        let config: String
+        let notify: NotifyListener
+
+        init(_ backend: TestDatabase.Backend, migrate: Bool = true, feed: String? = nil, daemon: String = "") throws {
+            dir = try TemporaryDirectory("run")
+            db = try TestDatabase(backend, migrate: migrate)
+            let mapping = try dir.write("stock.yaml", try String(contentsOfFile: Fixture.repository("Mappings/acme/stock.v1.yaml"), encoding: .utf8))
+            config = try dir.write(
+                "oemsync.yaml",
+                db.configPrologue + daemon + """
+                    feeds:
+                      stock:
+                        mapping: \(mapping)
+                        \(feed ?? "source: {kind: csv-drop, directory: drops/stock, batch_rows: 5000}\n    schedule: {every: 1s}")
+
+                    """)
+            // sun_path holds 108 bytes: the socket lives in /tmp, not in the (longer) temp folder.
+            notify = try NotifyListener(path: "/tmp/oemsync-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock")
+        }
+
+        func start(watchdogUSec: Int = 1_000_000) throws -> ChildProcess {
+            var env = ProcessInfo.processInfo.environment
+            env.removeValue(forKey: "OEMSYNC_CONFIG")
+            env["NOTIFY_SOCKET"] = notify.path
+            env["WATCHDOG_USEC"] = String(watchdogUSec)
+            env["OEMSYNC_LOG_LEVEL"] = "debug"
+            return try ChildProcess(CLITests.binary, ["run", "--config", config], environment: env, log: dir.file("daemon.log"))
+        }
+
+        var log: String { (try? String(contentsOfFile: dir.file("daemon.log"), encoding: .utf8)) ?? "" }
+
+        func waitForLog(_ fragment: String, count: Int = 1, timeout: Duration = .seconds(60)) -> Bool {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if log.components(separatedBy: fragment).count - 1 >= count { return true }
+                usleep(20_000)
+            }
+            return false
+        }
+    }
+
+    @Test("READY, STATUS and WATCHDOG at half the interval; SIGTERM mid-file commits the batch in flight, says STOPPING and exits 0", arguments: TestDatabase.backends)
+    func readyWatchdogAndStop(backend: TestDatabase.Backend) async throws {
+        let site = try Site(backend)
+        defer { site.notify.close() }
+        let rows = 60_000
+        try site.dir.write("drops/stock/big.csv", StockFeed.csv(rows: rows))
+        let daemon = try site.start()
+        #expect(site.notify.wait(for: "READY=1"), "\(site.log)")
+        #expect(site.notify.messages.contains { $0.contains("STATUS=1 feed: 1 idle") })
+        #expect(site.waitForLog("batch committed"), "\(site.log)")
+        #expect(site.notify.wait(for: "WATCHDOG=1", count: 3))
+        daemon.signal(SIGTERM)
+        let status = daemon.wait(timeout: .seconds(60))
+        #expect(status == 0, "\(site.log)")
+        #expect(site.notify.wait(for: "STOPPING=1", timeout: .seconds(1)))
+
+        // Pings come every half second (WATCHDOG_USEC is one second), never a full interval apart.
+        let pings = site.notify.arrivals(of: "WATCHDOG=1")
+        let gaps = zip(pings.dropFirst(), pings).map { $0 - $1 }
+        #expect(gaps.allSatisfy { $0 >= .milliseconds(400) && $0 < .milliseconds(1000) }, "\(gaps)")
+
+        // The batches before the stop are committed whole: rows are whole batches, the checkpoint is
+        // the last batch's end, and the file waits in processing/ for the next run.
+        let batches = try site.db.query("SELECT records_in, status FROM oemsync_batches ORDER BY id")
+        let written = try site.db.count("stock")
+        #expect(!batches.isEmpty)
+        #expect(batches.allSatisfy { $0[0] == "5000" && $0[1] == "ok" }, "\(batches)")
+        #expect(written == batches.count * 5000)
+        #expect(try site.db.ledgerViolations() == [])
+        if written < rows {
+            #expect(site.dir.list("drops/stock/processing").count == 1)
+            #expect(site.log.contains("the daemon is stopping"))
+        }
+        #expect(try site.db.count("oemsync_feed_states", where: "feed = 'stock' AND state = 'stopped'") == 1)
+
+        // The next run resumes from the checkpoint: every row once.
+        let again = try ChildProcess(CLITests.binary, ["sync", "--all", "--once", "--config", site.config], environment: ProcessInfo.processInfo.environment, log: site.dir.file("sync.log"))
+        #expect(again.wait() == 0)
+        #expect(try site.db.count("stock") == rows)
+    }
+
+    @Test("SIGHUP with a broken mapping keeps the running one (and says why); metrics, /healthz and /readyz on loopback")
+    func reloadAndMetrics() async throws {
+        let site = try Site(.sqlite, daemon: "daemon: {metrics: \"127.0.0.1:0\"}\n")
+        defer { site.notify.close() }
+        let daemon = try site.start()
+        defer { if !daemon.hasExited { daemon.kill() } }
+        #expect(site.notify.wait(for: "READY=1"), "\(site.log)")
+        #expect(site.waitForLog("metrics listening"), "\(site.log)")
+
+        // A mapping with an unknown key: the reload is refused, the old mapping goes on.
+        try site.dir.write("stock.yaml", "mapping: 1\nnot_a_key: true\n")
+        daemon.signal(SIGHUP)
+        #expect(site.notify.wait(for: "RELOADING=1"))
+        #expect(site.notify.wait(for: "READY=1", count: 2))
+        #expect(site.waitForLog("configuration not reloaded"), "\(site.log)")
+        #expect(site.log.contains("stock.yaml:"), "the diagnostics name the file")
+        try site.dir.write("drops/stock/later.csv", StockFeed.csv(rows: 1000))
+        #expect(await DaemonTests.eventually { (try? site.db.count("stock")) == 1000 }, "\(site.log)")
+
+        // Metrics: the loopback port from the log.
+        let port = site.log.components(separatedBy: "oemsync.address=127.0.0.1:").dropFirst().first?.prefix { $0.isNumber } ?? ""
+        func get(_ path: String) throws -> (Int, String) {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.timeoutInterval = 10
+            let box = ResultBox()
+            URLSession.shared.dataTask(with: request) { data, response, error in
+                box.set(((response as? HTTPURLResponse)?.statusCode ?? -1, data.map { String(decoding: $0, as: UTF8.self) } ?? "\(error!)"))
+            }.resume()
+            return box.wait()
+        }
+        #expect(try get("/healthz") == (200, "ok\n"))
+        #expect(try get("/readyz") == (200, "ready\n"))
+        #expect(await DaemonTests.eventually { (try? get("/metrics").1.contains("oemsync_records_in_total{feed=\"stock\"} 1000")) == true })
+        let (status, metrics) = try get("/metrics")
+        #expect(status == 200)
+        for series in [
+            "oemsync_rows_written_total{feed=\"stock\"} 1000", "oemsync_batch_duration_seconds_count{feed=\"stock\"} 1",
+            "oemsync_window_open{feed=\"stock\"} 1", "oemsync_ready 1", "# TYPE oemsync_batch_duration_seconds histogram",
+            "oemsync_runs_total{feed=\"stock\",outcome=\"ok\"}",
+        ] {
+            #expect(metrics.contains(series), "\(series) in\n\(metrics)")
+        }
+        #expect(try get("/nope").0 == 404)
+        daemon.signal(SIGTERM)
+        #expect(daemon.wait(timeout: .seconds(30)) == 0)
+    }
+
+    @Test("a bad config exits 78 before anything starts; a database not yet migrated is waited for, not a reason to exit")
+    func startupProblems() async throws {
+        let bad = try Site(.sqlite, feed: "source: {kind: csv-drop, directory: drops/stock}\n    schedule: {cron: \"61 * * * *\"}")
+        defer { bad.notify.close() }
+        let code = try bad.start().wait()
+        #expect(code == 78)
+        #expect(bad.log.contains("invalid minute '61'"), "\(bad.log)")
+        #expect(bad.notify.messages.isEmpty)
+
+        let site = try Site(.sqlite, migrate: false)
+        defer { site.notify.close() }
+        let daemon = try site.start()
+        defer { if !daemon.hasExited { daemon.kill() } }
+        #expect(await DaemonTests.eventually { site.notify.messages.contains { $0.contains("STATUS=waiting for the database") && $0.contains("db migrate") } })
+        #expect(site.notify.messages.contains { $0.hasPrefix("EXTEND_TIMEOUT_USEC=") })
+        #expect(!daemon.hasExited)
+        let migrate = try ChildProcess(CLITests.binary, ["db", "migrate", "--config", site.config], environment: ProcessInfo.processInfo.environment, log: site.dir.file("migrate.log"))
+        #expect(migrate.wait() == 0)
+        #expect(site.notify.wait(for: "READY=1", timeout: .seconds(60)), "\(site.log)")
+        daemon.signal(SIGTERM)
+        #expect(daemon.wait(timeout: .seconds(30)) == 0)
+    }
+}
+
+/// A URLSession answer handed to a waiting test thread.
+final class ResultBox: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var value: (Int, String)?
+
+    func set(_ v: (Int, String)) {
+        condition.lock()
+        value = v
+        condition.signal()
+        condition.unlock()
+    }
+
+    func wait() -> (Int, String) {
+        condition.lock()
+        defer { condition.unlock() }
+        while value == nil { condition.wait() }
+        return value!
+    }
+}
+
+enum DaemonTests {
+    static func eventually(_ timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async rethrows -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return try condition()
+    }
+}
