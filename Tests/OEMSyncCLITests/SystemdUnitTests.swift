@@ -19,19 +19,27 @@ struct SystemdUnitTests {
         return (process.terminationStatus, String(decoding: out, as: UTF8.self))
     }
 
-    @Test("the sync service and timer verify cleanly and the service is hardened")
+    @Test("the daemon's unit, the one-pass service and its timer verify cleanly and the services are hardened")
     func verify() throws {
         let dir = try TemporaryDirectory("units")
-        for name in ["oemsync-sync.service", "oemsync-sync.timer"] {
+        for name in ["oemsync.service", "oemsync-sync.service", "oemsync-sync.timer"] {
             let text = try String(contentsOfFile: Fixture.repository("systemd/" + name), encoding: .utf8)
                 .replacingOccurrences(of: "/usr/local/bin/oemsync", with: CLITests.binary)
             try dir.write(name, text)
         }
-        let (status, output) = try analyze(["verify", "--man=no", "--recursive-errors=no", dir.file("oemsync-sync.service"), dir.file("oemsync-sync.timer")])
+        let (status, output) = try analyze(
+            ["verify", "--man=no", "--recursive-errors=no", dir.file("oemsync.service"), dir.file("oemsync-sync.service"), dir.file("oemsync-sync.timer")])
         #expect(status == 0, "\(output)")
         #expect(output.isEmpty, "systemd-analyze printed warnings:\n\(output)")
-        let (secStatus, report) = try analyze(["security", "--offline=yes", "--threshold=20", dir.file("oemsync-sync.service")])
-        #expect(secStatus == 0, "\(report)")
-        #expect(report.contains("Overall exposure level for oemsync-sync.service: 1."), "\(report.suffix(200))")
+        for unit in ["oemsync.service", "oemsync-sync.service"] {
+            let (secStatus, report) = try analyze(["security", "--offline=yes", "--threshold=20", dir.file(unit)])
+            #expect(secStatus == 0, "\(report)")
+            #expect(report.contains("Overall exposure level for \(unit): 1."), "\(report.suffix(200))")
+        }
+        // The daemon is a notify service whose bad config stops the restarts.
+        let daemon = try String(contentsOfFile: dir.file("oemsync.service"), encoding: .utf8)
+        for line in ["Type=notify", "WatchdogSec=", "RestartPreventExitStatus=78", "ExecStartPre=\(CLITests.binary) check", "ExecReload=\(CLITests.binary) check"] {
+            #expect(daemon.contains(line), "\(line)")
+        }
     }
 }
