@@ -24,9 +24,13 @@ public enum WindowsCommand {
         public var allowed: [String]
         public var drainMargin: String
         public var periods: [Period]
-        /// Run times (UTC) for a cron trigger; empty for an interval.
+        /// Run times (UTC) for a cron trigger, the first ``maxRuns``; empty for an interval.
         public var runs: [String]
+        /// Whether more runs follow in the period than are listed.
+        public var moreRuns: Bool
     }
+
+    public static let maxRuns = 500
 
     /// - Parameter from: the first day shown (the feed's local midnight); nil: now.
     public static func run(configPath: String, feed name: String, days: Int, from: CivilDate?, json: Bool, console: Console, now: Timestamp = .now())
@@ -53,8 +57,10 @@ public enum WindowsCommand {
     static func report(feed: FeedSettings, days: Int, from: CivilDate?, now: Timestamp) -> Report {
         let schedule = feed.schedule
         let clock = schedule.clock
+        // From a date: its local midnight to the local midnight `days` later (23 or 25 hours over a clock change).
         let start = from.map { clock.resolve(WallTime(date: $0, minuteOfDay: 0)).instant } ?? now
-        let end = start.adding(.seconds(Int64(days) * 86_400))
+        let end = from.map { clock.resolve(WallTime(date: CivilDate(daysSinceEpoch: $0.daysSinceEpoch + days), minuteOfDay: 0)).instant }
+            ?? now.adding(.seconds(Int64(days) * 86_400))
         func offset(_ t: Timestamp) -> String {
             let o = clock.offset(at: t.microseconds / 1_000_000)
             return String(format: "%@%02d:%02d", o < 0 ? "-" : "+", abs(o) / 3600, abs(o) % 3600 / 60)
@@ -65,9 +71,14 @@ public enum WindowsCommand {
                 endUTC: p.end.description, offset: offset(p.start), open: p.closure == nil, reason: p.closure?.description)
         }
         var runs: [String] = []
+        var more = false
         if case .cron(let c) = schedule.trigger {
             var at = start.adding(.microseconds(-1))
-            while runs.count < 500, let next = c.next(after: at, in: clock), next < end {
+            while let next = c.next(after: at, in: clock), next < end {
+                guard runs.count < Self.maxRuns else {
+                    more = true
+                    break
+                }
                 // A run due in a closed period happens when it opens.
                 if let open = schedule.nextOpen(from: next), open < end, runs.last != open.description { runs.append(open.description) }
                 at = next
@@ -75,12 +86,12 @@ public enum WindowsCommand {
         }
         let margin: String
         switch schedule.drainMargin {
-        case .auto: margin = "auto (the longest recent batch, at least 1m)"
+        case .auto: margin = "auto (the longest recent batch, 1m to 30m)"
         case .fixed(let d): margin = d.short
         }
         return Report(
             feed: feed.name, timezone: schedule.zoneName, trigger: schedule.trigger.description, blackout: schedule.blackouts.map(\.source),
-            allowed: schedule.allowed.map(\.source), drainMargin: margin, periods: periods, runs: runs)
+            allowed: schedule.allowed.map(\.source), drainMargin: margin, periods: periods, runs: runs, moreRuns: more)
     }
 
     static func text(_ r: Report) -> String {
@@ -94,7 +105,8 @@ public enum WindowsCommand {
         }
         out += TextTable.render(header: ["from (local)", "until (local)", "utc offset", "", ""], rows: rows)
         if !r.runs.isEmpty {
-            out += "\nruns (UTC): " + (r.runs.count > 20 ? r.runs.prefix(20).joined(separator: ", ") + ", … (\(r.runs.count) in all)" : r.runs.joined(separator: ", ")) + "\n"
+            let total = r.moreRuns ? "more than \(r.runs.count)" : "\(r.runs.count)"
+            out += "\nruns (UTC): " + (r.runs.count > 20 ? r.runs.prefix(20).joined(separator: ", ") + ", … (\(total) in all)" : r.runs.joined(separator: ", ")) + "\n"
         }
         return out
     }

@@ -51,6 +51,7 @@ public final class Daemon: @unchecked Sendable {
     private var ready = false
     private var lastTick: Duration
     private var finished: [(String, FeedReport)] = []
+    private var published: [String: FeedState] = [:]
 
     // The main loop's own state.
     private var project: Project?
@@ -98,10 +99,8 @@ public final class Daemon: @unchecked Sendable {
         return lock.withLock { (now - lastTick < .seconds(30) + options.tick * 5, ready) }
     }
 
-    /// The feeds' states, as the main loop last decided them (tests).
-    public func states() -> [String: FeedState] {
-        lock.withLock { Dictionary(uniqueKeysWithValues: feeds.map { ($0.name, $0.state) }) }
-    }
+    /// The feeds' states, as the main loop last published them (tests).
+    public func states() -> [String: FeedState] { lock.withLock { published } }
 
     // MARK: Main loop
 
@@ -112,7 +111,7 @@ public final class Daemon: @unchecked Sendable {
         lock.withLock { ready = true }
         metrics.set(DaemonMetrics.up, [:], 1)
         let now = clock.now()
-        for feed in feeds { feed.nextRun = feed.schedule.nextRun(lastStart: nil, now: now) }
+        for feed in feeds { feed.nextRun = feed.schedule.nextRun(lastStart: feed.lastStart, now: now) }
         notifier.notify("READY=1\nSTATUS=\(statusLine())")
         logger.notice("daemon ready", metadata: [LogKey.feeds: .stringConvertible(feeds.count)])
         var lastPing = clock.uptime()
@@ -130,14 +129,12 @@ public final class Daemon: @unchecked Sendable {
             if healthy() { pingWatchdog(&lastPing) }
             try? await Task.sleep(for: sleepTime)
         }
-        for feed in feeds where feed.state == .running || !isTerminal(feed.state) { feed.state = .stopped }
+        for feed in feeds { feed.state = .stopped }
         publish(now: clock.now())
         recorder?.flush()
         logger.notice("daemon stopped")
         return ExitStatus.ok
     }
-
-    private func isTerminal(_ s: FeedState) -> Bool { s == .stopped }
 
     /// The main loop's pause: its tick, or half the watchdog interval when that is shorter.
     private var sleepTime: Duration {
@@ -160,6 +157,13 @@ public final class Daemon: @unchecked Sendable {
             switch load() {
             case .ready(let project, let database):
                 adopt(project, keeping: [])
+                // Where each feed's schedule stands: its last batch's start, so a cron run missed
+                // while the daemon was down runs once now, and an interval counts from that run.
+                let summaries = (try? Ledger(database).feedSummaries()) ?? [:]
+                for feed in feeds {
+                    guard let started = summaries[feed.name]?.lastBatch?.startedAt, let date = try? Date(started, strategy: .iso8601) else { continue }
+                    feed.lastStart = Timestamp(seconds: Int64(date.timeIntervalSince1970))
+                }
                 recorder = StateRecorder(database: database, settings: project.configuration.database, logger: logger)
                 return ExitStatus.ok
             case .invalid:
@@ -227,15 +231,20 @@ public final class Daemon: @unchecked Sendable {
             if let existing = old.first(where: { $0.name == settings.name }) {
                 existing.settings = settings
                 existing.plan = plan
-                if !existing.running { existing.nextRun = settings.schedule.nextRun(lastStart: existing.lastStart, now: now) }
+                existing.removed = false
+                // An idle feed follows its (maybe new) schedule; one parked, failing or held by a
+                // window keeps the time it waits for.
+                if !existing.running, existing.state == .idle || existing.state == .stopped {
+                    existing.nextRun = settings.schedule.nextRun(lastStart: existing.lastStart, now: now)
+                }
                 return existing
             }
             return FeedRuntime(settings: settings, plan: plan)
         }
         // A feed removed from the config while it runs finishes its batch and is then dropped.
-        for gone in old where gone.running && !updated.contains(where: { $0 === gone }) { gone.removed = true }
-        let kept = old.filter { $0.removed && $0.running }
-        lock.withLock { feeds = updated + kept }
+        let kept = old.filter { gone in gone.running && !updated.contains { $0 === gone } }
+        for gone in kept { gone.removed = true }
+        feeds = updated + kept
     }
 
     private func reload() {
@@ -260,13 +269,13 @@ public final class Daemon: @unchecked Sendable {
         guard let project, let services else { return }
         var running = feeds.filter(\.running).count
         for feed in feeds where !feed.running && !feed.removed && running < project.configuration.daemon.maxParallel {
-            guard let due = feed.nextRun, due <= now else {
-                if feed.nextRun == nil, case .inWindow = feed.state {} else if feed.nextRun == nil {
-                    feed.state = .inWindow("not open within the next 8 days")
-                    feed.nextRun = now.adding(.seconds(3600))
-                }
+            guard let due = feed.nextRun else {
+                // Its windows leave no open time within the horizon: look again in an hour.
+                feed.state = .inWindow("not open within the next 8 days")
+                feed.nextRun = now.adding(.seconds(3600))
                 continue
             }
+            guard due <= now else { continue }
             if let (state, next) = FeedPlanner.beforeRun(feed.schedule, now: now, recentBatch: feed.recentBatch) {
                 if feed.state != state { logger.info("feed in window", metadata: [LogKey.feed: .string(feed.name), LogKey.reason: .string(state.detail ?? "")]) }
                 feed.state = state
@@ -292,9 +301,8 @@ public final class Daemon: @unchecked Sendable {
         let name = feed.name
         let control = RunControl(
             hold: { [weak self] t in
-                guard let self else { return RunControl.Hold(reason: "the daemon is stopping") }
-                if self.isStopping { return RunControl.Hold(reason: "the daemon is stopping") }
-                return schedule.holdBatch(at: t, recentBatch: feed.recentBatch).map { RunControl.Hold(reason: $0) }
+                guard let self, !self.isStopping else { return RunControl.Hold(reason: "the daemon is stopping", kind: .shutdown) }
+                return schedule.holdBatch(at: t, recentBatch: feed.recentBatch).map { RunControl.Hold(reason: $0, kind: .window) }
             },
             committed: { batch in
                 feed.record(batch.duration, at: clock.uptime())
@@ -308,7 +316,8 @@ public final class Daemon: @unchecked Sendable {
             retried: {
                 feed.touch(clock.uptime())
                 metrics.add(DaemonMetrics.retries, ["feed": name])
-            })
+            },
+            now: { clock.now() })
         var feedLogger = self.logger
         feedLogger[metadataKey: LogKey.feed] = .string(name)
         feedLogger.info("run started")
@@ -344,8 +353,7 @@ public final class Daemon: @unchecked Sendable {
         for (name, report) in done {
             guard let feed = feeds.first(where: { $0.name == name && $0.running }) else { continue }
             feed.running = false
-            let outcome = FeedPlanner.afterRun(
-                report, schedule: feed.schedule, lastStart: feed.lastStart ?? now, now: now, failures: feed.failures, stopping: isStopping)
+            let outcome = FeedPlanner.afterRun(report, schedule: feed.schedule, lastStart: feed.lastStart ?? now, now: now, failures: feed.failures)
             feed.state = outcome.state
             feed.nextRun = outcome.nextRun
             feed.failures = outcome.failures
@@ -359,7 +367,7 @@ public final class Daemon: @unchecked Sendable {
             if case .failing = outcome.state { logger.warning("run finished", metadata: meta) } else { logger.info("run finished", metadata: meta) }
             recorder?.refreshLag(feed: feed.settings, metrics: metrics, now: now)
         }
-        lock.withLock { feeds.removeAll { $0.removed && !$0.running } }
+        feeds.removeAll { $0.removed && !$0.running }
     }
 
     /// Healthy: no running feed has gone without progress for `stallAfter`.
@@ -396,6 +404,8 @@ public final class Daemon: @unchecked Sendable {
             }
         }
         if !records.isEmpty { recorder?.save(records) }
+        let snapshot = Dictionary(feeds.map { ($0.name, $0.state) }, uniquingKeysWith: { a, _ in a })
+        lock.withLock { published = snapshot }
         let line = statusLine()
         if line != lastStatus {
             lastStatus = line

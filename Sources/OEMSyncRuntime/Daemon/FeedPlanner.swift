@@ -69,9 +69,7 @@ public enum FeedPlanner {
     }
 
     /// The state and next run after a run that started at `lastStart` ended with `report`.
-    public static func afterRun(
-        _ report: FeedReport, schedule: FeedSchedule, lastStart: Timestamp, now: Timestamp, failures: Int, stopping: Bool
-    ) -> Outcome {
+    public static func afterRun(_ report: FeedReport, schedule: FeedSchedule, lastStart: Timestamp, now: Timestamp, failures: Int) -> Outcome {
         let normal = schedule.nextRun(lastStart: lastStart, now: now)
         if let error = report.error {
             let n = failures + 1
@@ -79,7 +77,7 @@ public enum FeedPlanner {
             let next = schedule.nextOpen(from: min(retry, normal ?? retry))
             return Outcome(state: .failing(error.description), nextRun: next, failures: n, label: "failed")
         }
-        if stopping, report.held != nil { return Outcome(state: .stopped, nextRun: nil, failures: failures, label: "held") }
+        if report.held?.kind == .shutdown { return Outcome(state: .stopped, nextRun: nil, failures: failures, label: "held") }
         if report.quotaSpent {
             let until = report.held?.until
             return Outcome(
@@ -87,7 +85,7 @@ public enum FeedPlanner {
                 failures: 0, label: "parked")
         }
         if let hold = report.held {
-            if schedule.holdBatch(at: now, recentBatch: nil) != nil || !schedule.isOpen(at: now) {
+            if hold.kind == .window {
                 return Outcome(state: .inWindow(hold.reason), nextRun: reopening(schedule, now: now), failures: 0, label: "held")
             }
             // Parked by the OEM (Retry-After) or by max_pages: on at the time it gave, or on schedule.

@@ -5,7 +5,8 @@ import OEMSyncCore
 ///
 /// Fields take `*`, numbers, ranges `a-b`, steps `*/n` and `a-b/n`, and lists `a,b`. Months and
 /// weekdays take names too (`JAN`, `MON-FRI`); weekday 0 and 7 are Sunday. As in Vixie cron, when
-/// both day-of-month and day-of-week are restricted a day matching either runs. `@hourly`,
+/// both day-of-month and day-of-week are restricted (neither starts with `*`) a day matching either
+/// runs. `@hourly`,
 /// `@daily`, `@weekly`, `@monthly` and `@yearly` are shorthands.
 ///
 /// Daylight saving (``next(after:in:)``): fire times in a skipped hour run once, when the skip ends;
@@ -46,8 +47,9 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         var days = try Self.field(fields[4], name: "day-of-week", range: 0...7, names: Self.dayNames)
         if days.remove(7) != nil { days.insert(0) }
         weekdays = days
-        domRestricted = fields[2] != "*" && fields[2] != "?"
-        dowRestricted = fields[4] != "*" && fields[4] != "?"
+        // As Vixie cron: a field that starts with `*` (`*/2` too) does not restrict the day.
+        domRestricted = !fields[2].hasPrefix("*") && fields[2] != "?"
+        dowRestricted = !fields[4].hasPrefix("*") && fields[4] != "?"
     }
 
     private static func field(_ text: String, name: String, range: ClosedRange<Int>, names: [String], firstName: Int = 0) throws(ParseError)

@@ -23,7 +23,7 @@ public struct FeedSchedule: Sendable {
 
     /// How long before a window closes no new batch starts.
     public enum DrainMargin: Sendable, Hashable {
-        /// The longest of the feed's recent batch durations (at least a minute).
+        /// The longest of the feed's recent batch durations: at least a minute, at most ``autoCap``.
         case auto
         case fixed(Duration)
     }
@@ -107,9 +107,13 @@ public struct FeedSchedule: Sendable {
     public func margin(recentBatch: Duration?) -> Duration {
         switch drainMargin {
         case .fixed(let d): return d
-        case .auto: return max(.seconds(60), recentBatch ?? .zero)
+        case .auto: return min(Self.autoCap, max(.seconds(60), recentBatch ?? .zero))
         }
     }
+
+    /// The most `auto` keeps: one slow batch must not keep a feed with a short allowed window from
+    /// ever starting again. A longer margin is written as a duration.
+    public static let autoCap = Duration.seconds(30 * 60)
 
     /// Why a batch may not start at `now`: the feed is closed, or a window closes before the margin
     /// has passed. Nil when it may start.

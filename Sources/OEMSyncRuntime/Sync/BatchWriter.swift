@@ -40,7 +40,10 @@ final class BatchWriter: @unchecked Sendable {
     private let table: TargetTable
     private let capacity: Int
     private let onCommit: @Sendable (BatchContext, Committed) -> Void
+    private let control: RunControl
     private let condition = NSCondition()
+    /// Set when the control held a batch at its commit: nothing more is committed.
+    private var held: RunControl.Hold?
     private var queue: [Job] = []
     private var closed = false
     private var finished = false
@@ -48,12 +51,13 @@ final class BatchWriter: @unchecked Sendable {
     private var committed: [Committed] = []
 
     init(
-        database: any DealerDatabase, table: TargetTable, capacity: Int = 2,
+        database: any DealerDatabase, table: TargetTable, capacity: Int = 2, control: RunControl = .none,
         onCommit: @escaping @Sendable (BatchContext, Committed) -> Void
     ) {
         self.database = database
         self.table = table
         self.capacity = capacity
+        self.control = control
         self.onCommit = onCommit
         let thread = Thread { [self] in loop() }
         thread.name = "oemsync-writer"
@@ -63,7 +67,7 @@ final class BatchWriter: @unchecked Sendable {
     /// A writer that logs every committed batch at debug level (its id, source, position and
     /// counts) and tells the run's control about it.
     convenience init(database: any DealerDatabase, table: TargetTable, logger: Logger, control: RunControl = .none) {
-        self.init(database: database, table: table) { context, summary in
+        self.init(database: database, table: table, control: control) { context, summary in
             control.committed(
                 RunControl.Batch(
                     feed: context.feed, duration: summary.duration, recordsIn: summary.totals.recordsIn, written: summary.totals.written,
@@ -91,9 +95,9 @@ final class BatchWriter: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         if case .chunk = job {
-            while queuedChunks >= capacity && failure == nil { condition.wait() }
+            while queuedChunks >= capacity && failure == nil && held == nil { condition.wait() }
         }
-        guard failure == nil else { return false }
+        guard failure == nil, held == nil else { return false }
         queue.append(job)
         condition.broadcast()
         return true
@@ -113,6 +117,9 @@ final class BatchWriter: @unchecked Sendable {
         return (committed, failure)
     }
 
+    /// The hold that stopped a batch at its commit, if one did (after ``finish()``).
+    var heldAtCommit: RunControl.Hold? { condition.withLock { held } }
+
     /// The next job, waiting for one; nil once the producer finished and the queue is empty.
     fileprivate func take() -> Job? {
         condition.lock()
@@ -131,9 +138,18 @@ final class BatchWriter: @unchecked Sendable {
             let stop: Bool = {
                 condition.lock()
                 defer { condition.unlock() }
-                return failure != nil
+                return failure != nil || held != nil
             }()
             if stop {
+                chunks.drain()
+                continue
+            }
+            // The batches before this one are committed: is there still time for this one?
+            if let hold = control.hold(control.now()) {
+                condition.withLock {
+                    held = hold
+                    condition.broadcast()
+                }
                 chunks.drain()
                 continue
             }

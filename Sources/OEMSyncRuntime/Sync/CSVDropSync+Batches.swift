@@ -93,7 +93,8 @@ extension CSVDropSync {
             if atEnd { break reading }
         }
         let (committed, failure) = writer.finish()
-        return (committed, failure, readError, hold)
+        // A batch held at its commit was read but not written: the checkpoint is still before it.
+        return (committed, failure, readError, hold ?? writer.heldAtCommit)
     }
 }
 

@@ -69,7 +69,7 @@ public struct CSVDropSync: Sendable {
                 report.error = FeedError(.database, feed: feed.name, file: file.originalName, message)
                 return false
             case .parked(let reason):
-                report.held = RunControl.Hold(reason: reason)
+                report.held = result.held ?? RunControl.Hold(reason: reason)
                 return false
             default:
                 return true
@@ -186,6 +186,7 @@ public struct CSVDropSync: Sendable {
         if let hold {
             logger.notice("file held", metadata: [LogKey.file: .string(file.originalName), LogKey.reason: .string(hold.reason)])
             report.outcome = .parked(reason: hold.reason)
+            report.held = hold
             return report
         }
         do {

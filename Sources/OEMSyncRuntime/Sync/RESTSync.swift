@@ -107,9 +107,14 @@ public struct RESTSync: Sendable {
         let skipFailed = settings.onFailure == .continue
         let control = self.control
         let clock = services.clock
+        let heldBeforeFetch = HoldBox()
         let pages = Prefetcher<RESTSource.Step>(name: "oemsync-fetch") { [source] in
             // No request once the daemon holds the feed: the pull goes on from here next run.
-            if let hold = control.hold(clock.now()) { return .parked(reason: hold.reason, until: hold.until) }
+            if heldBeforeFetch.isSet { return nil }
+            if let hold = control.hold(clock.now()) {
+                heldBeforeFetch.set(hold)
+                return nil
+            }
             // After its last step (parked, failed, done) the source answers `.done`: the end.
             let step = source.next()
             switch step {
@@ -157,8 +162,10 @@ public struct RESTSync: Sendable {
             case .parked(let reason, let until, let quota):
                 logger.notice("feed parked", metadata: [LogKey.reason: .string(reason)])
                 pull.outcome = .parked(reason: reason)
-                report.held = RunControl.Hold(reason: reason, until: until)
+                report.held = RunControl.Hold(reason: reason, until: until, kind: .source)
                 report.quotaSpent = quota
+                pages.cancel()
+                break reading
             case .failed(let failure):
                 logger.warning(
                     "batch failed", metadata: [LogKey.position: .string(failure.position), LogKey.error: .string(failure.message)])
@@ -179,9 +186,17 @@ public struct RESTSync: Sendable {
                 }
                 pull.outcome = .failed(message: failure.message)
                 report.error = FeedError(.source, feed: feed.name, failure.message)
+                pages.cancel()
+                break reading
             }
         }
         let (committed, databaseFailure) = writer.finish()
+        // Held before a request, or at a page's commit: the pull goes on from its checkpoint next run.
+        if report.held == nil, let hold = heldBeforeFetch.value ?? writer.heldAtCommit {
+            logger.notice("feed held", metadata: [LogKey.reason: .string(hold.reason)])
+            pull.outcome = .parked(reason: hold.reason)
+            report.held = hold
+        }
         for c in committed { pull.add(c) }
         pull.claimedName = pullRef
         if let databaseFailure {
@@ -212,4 +227,14 @@ public struct RESTSync: Sendable {
         guard !attempts.isEmpty else { return nil }
         return "\(attempts.count) failed attempt\(attempts.count == 1 ? "" : "s"): " + attempts.map(\.description).joined(separator: "; ")
     }
+}
+
+/// The hold the fetcher met before a request, for the end of the run.
+private final class HoldBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var hold: RunControl.Hold?
+
+    var isSet: Bool { lock.withLock { hold != nil } }
+    var value: RunControl.Hold? { lock.withLock { hold } }
+    func set(_ h: RunControl.Hold) { lock.withLock { hold = h } }
 }

@@ -46,6 +46,8 @@ public struct FileReport: Sendable {
     public var name: String
     public var claimedName: String
     public var outcome: Outcome
+    /// Why the file or pull stopped early on purpose (``Outcome/parked(reason:)``), as the control said.
+    public var held: RunControl.Hold?
     /// The position loading started from, when it resumed an interrupted run.
     public var resumedFrom: String?
     public var batches = 0
