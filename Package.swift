@@ -138,7 +138,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "OEMSyncCLITests",
-            dependencies: ["OEMSyncTesting", "OEMSyncCore"],
+            dependencies: ["OEMSyncTesting", "OEMSyncCore", "OEMSimulator"],
             swiftSettings: swiftSettings),
     ]
 )

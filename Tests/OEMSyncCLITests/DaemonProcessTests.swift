@@ -1,4 +1,5 @@
 import Foundation
+import OEMSimulator
 import OEMSyncCore
 import OEMSyncTesting
 import Testing
@@ -17,10 +18,17 @@ struct DaemonProcessTests {
         let config: String
         let notify: NotifyListener
 
-        init(_ backend: TestDatabase.Backend, migrate: Bool = true, feed: String? = nil, daemon: String = "") throws {
+        /// - Parameters:
+        ///   - feed: the feed's lines after `mapping:` (default: a CSV drop, every second).
+        ///   - daemon: config lines before `feeds:` (`daemon:`, `credentials:`).
+        ///   - mapping: the repository's mapping the feed uses, copied into the site (to break it).
+        init(
+            _ backend: TestDatabase.Backend, migrate: Bool = true, feed: String? = nil, daemon: String = "",
+            mapping source: String = "Mappings/acme/stock.v1.yaml"
+        ) throws {
             dir = try TemporaryDirectory("run")
             db = try TestDatabase(backend, migrate: migrate)
-            let mapping = try dir.write("stock.yaml", try String(contentsOfFile: Fixture.repository("Mappings/acme/stock.v1.yaml"), encoding: .utf8))
+            let mapping = try dir.write("stock.yaml", try String(contentsOfFile: Fixture.repository(source), encoding: .utf8))
             config = try dir.write(
                 "oemsync.yaml",
                 db.configPrologue + daemon + """
@@ -143,6 +151,51 @@ struct DaemonProcessTests {
         #expect(try get("/nope").0 == 404)
         daemon.signal(SIGTERM)
         #expect(daemon.wait(timeout: .seconds(30)) == 0)
+    }
+
+    @Test("a sync without progress for stall_timeout stops the watchdog pings and fails /healthz, until it progresses again")
+    func stallStopsTheWatchdog() async throws {
+        var config = SimulatorConfig()
+        config.faults = [Fault(.slow(seconds: 4), after: 0)]  // the first page answers after 4 s
+        try await withSimulator(config: config) { oem in
+            let site = try Site(
+                .sqlite,
+                feed: """
+                    schedule: {every: 1h}
+                        source:
+                          kind: rest
+                          url: \(oem.baseURL)/api/v1/dealers/D001/orders
+                          credentials: acme-api
+                          record_id: orderNo
+                          pagination: {style: page, param: pageNo, size_param: pageSize, size: 10}
+                          errors: {code: $.code, success: [0], message: $.msg}
+                          timeout: 30s
+                    """,
+                daemon: """
+                    daemon: {stall_timeout: 1s}
+                    credentials:
+                      acme-api:
+                        auth: {kind: oauth2, token_url: \(oem.baseURL)/oauth/token, client_id: dealer-d001, client_secret_file: secret}
+
+                    """,
+                mapping: "Mappings/acme/orders-api.v1.yaml")
+            defer { site.notify.close() }
+            try site.dir.write("secret", "s3cret-d001\n")
+            let daemon = try site.start(watchdogUSec: 1_000_000)
+            defer { if !daemon.hasExited { daemon.kill() } }
+            #expect(site.notify.wait(for: "READY=1"), "\(site.log)")
+            #expect(site.waitForLog("sync stalled: watchdog pings stop"), "\(site.log)")
+            #expect(site.waitForLog("sync progressing again: watchdog pings resume"), "\(site.log)")
+            let resumed = ContinuousClock.now
+            #expect(site.notify.wait(for: "WATCHDOG=1", count: site.notify.arrivals(of: "WATCHDOG=1").count + 2))
+            // The pings paused for the stalled stretch (about 3 s), where they are otherwise 0.5 s apart.
+            let pings = site.notify.arrivals(of: "WATCHDOG=1")
+            let gaps = zip(pings.dropFirst(), pings).map { $0 - $1 }
+            #expect(gaps.contains { $0 >= .milliseconds(2000) }, "\(gaps)")
+            #expect(pings.contains { $0 > resumed })
+            daemon.signal(SIGTERM)
+            #expect(daemon.wait(timeout: .seconds(30)) == 0)
+        }
     }
 
     @Test("a bad config exits 78 before anything starts; a database not yet migrated is waited for, not a reason to exit")

@@ -9,6 +9,7 @@ import Yams
 /// daemon:
 ///   metrics: 127.0.0.1:9464     # Prometheus /metrics, /healthz, /readyz; off unless set; loopback only
 ///   max_parallel: 2             # feeds syncing at the same time
+///   stall_timeout: 30m          # a sync without progress this long: unhealthy (the watchdog stops)
 /// feeds:
 ///   acme-orders:
 ///     schedule:
@@ -19,7 +20,7 @@ import Yams
 ///       drain_margin: 10m       # or auto: the longest recent batch (default)
 /// ```
 extension ConfigurationLoader {
-    static let daemonKeys = ["metrics", "max_parallel"]
+    static let daemonKeys = ["metrics", "max_parallel", "stall_timeout"]
     static let scheduleKeys = ["every", "cron", "timezone", "blackout", "allowed", "drain_margin"]
 
     func readDaemon(_ node: Node, reader: inout YAMLReader) -> DaemonSettings {
@@ -38,6 +39,10 @@ extension ConfigurationLoader {
                 }
             case "max_parallel":
                 if let n = reader.int(k.value, what: "max_parallel", range: 1...64) { settings.maxParallel = n }
+            case "stall_timeout":
+                if let d = readDuration(k.value, what: "stall_timeout", reader: &reader) {
+                    if d >= .seconds(1) { settings.stallTimeout = d } else { reader.error("104", "stall_timeout must be at least 1s", at: k.value) }
+                }
             default: break
             }
         }
@@ -118,6 +123,9 @@ public struct DaemonSettings: Sendable {
     public var metrics: MetricsEndpoint?
     /// How many feeds sync at the same time.
     public var maxParallel = 2
+    /// A running sync without progress (a committed batch, a retried request) for this long makes
+    /// the daemon unhealthy: the watchdog pings stop (systemd restarts it) and /healthz answers 503.
+    public var stallTimeout = Duration.seconds(1800)
 
     public init() {}
 }

@@ -23,14 +23,10 @@ public final class Daemon: @unchecked Sendable {
         public var configPath: String
         /// How often the main loop looks at the feeds.
         public var tick: Duration
-        /// A running feed without progress (a batch, a request) for this long makes the daemon unhealthy:
-        /// the watchdog pings stop, and systemd restarts it.
-        public var stallAfter: Duration
 
-        public init(configPath: String, tick: Duration = .seconds(1), stallAfter: Duration = .seconds(1800)) {
+        public init(configPath: String, tick: Duration = .seconds(1)) {
             self.configPath = configPath
             self.tick = tick
-            self.stallAfter = stallAfter
         }
     }
 
@@ -52,6 +48,7 @@ public final class Daemon: @unchecked Sendable {
     private var lastTick: Duration
     private var finished: [(String, FeedReport)] = []
     private var published: [String: FeedState] = [:]
+    private var stalled = false
 
     // The main loop's own state.
     private var project: Project?
@@ -93,10 +90,10 @@ public final class Daemon: @unchecked Sendable {
 
     var isStopping: Bool { lock.withLock { stopping } }
 
-    /// For /healthz and /readyz.
+    /// For /healthz (the main loop ticks and no sync is stalled) and /readyz.
     public var health: (live: Bool, ready: Bool) {
         let now = clock.uptime()
-        return lock.withLock { (now - lastTick < .seconds(30) + options.tick * 5, ready) }
+        return lock.withLock { (now - lastTick < .seconds(30) + options.tick * 5 && !stalled, ready) }
     }
 
     /// The feeds' states, as the main loop last published them (tests).
@@ -370,10 +367,21 @@ public final class Daemon: @unchecked Sendable {
         feeds.removeAll { $0.removed && !$0.running }
     }
 
-    /// Healthy: no running feed has gone without progress for `stallAfter`.
+    /// Healthy: no running feed has gone without progress for the config's `stall_timeout`.
     private func healthy() -> Bool {
         let now = clock.uptime()
-        return !feeds.contains { $0.running && now - $0.lastProgress > options.stallAfter }
+        let limit = project?.configuration.daemon.stallTimeout ?? DaemonSettings().stallTimeout
+        let stuck = feeds.filter { $0.running && now - $0.lastProgress > limit }
+        let was = lock.withLock { () -> Bool in
+            defer { stalled = !stuck.isEmpty }
+            return stalled
+        }
+        if !stuck.isEmpty, !was {
+            logger.error("sync stalled: watchdog pings stop", metadata: [LogKey.feeds: .string(stuck.map(\.name).joined(separator: ","))])
+        } else if stuck.isEmpty, was {
+            logger.notice("sync progressing again: watchdog pings resume")
+        }
+        return stuck.isEmpty
     }
 
     // MARK: What the daemon tells
