@@ -76,6 +76,73 @@ struct FeedPlannerTests {
     }
 }
 
+/// `oemsync windows` and the daemon's column of `oemsync status`, from a real config.
+@Suite("windows and status commands")
+struct WindowsCommandTests {
+    func capture(_ run: (Console) -> Int32) -> (Int32, String, String) {
+        let out = Mutex("")
+        let err = Mutex("")
+        let code = run(Console(out: { s in out.withLock { $0 += s } }, err: { s in err.withLock { $0 += s } }))
+        return (code, out.withLock { $0 }, err.withLock { $0 })
+    }
+
+    @Test("windows over the night clocks go back in Berlin: local times, offsets, a two-hour blackout, cron runs moved out of it")
+    func berlinAutumn() throws {
+        let dir = try TemporaryDirectory("windows")
+        let config = try dir.write(
+            "oemsync.yaml",
+            """
+            oemsync: 1
+            database: {url: "sqlite:dealer.db"}
+            feeds:
+              orders:
+                mapping: \(Fixture.repository("Mappings/acme/orders-api.v1.yaml"))
+                schedule: {cron: "30 * * * *", timezone: Europe/Berlin, blackout: ["02:00-03:00"]}
+                source: {kind: rest, url: "https://oem.example/api", credentials: oem}
+            credentials:
+              oem: {auth: {kind: none}}
+
+            """)
+        let (code, out, err) = capture { WindowsCommand.run(configPath: config, feed: "orders", days: 1, from: CivilDate(year: 2026, month: 10, day: 25), json: true, console: $0) }
+        #expect(code == 0, "\(err)")
+        let report = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any]
+        let periods = report?["periods"] as? [[String: Any]] ?? []
+        #expect(periods.map { "\($0["start"]!) \($0["offset"]!) \($0["open"]! as! Bool ? "open" : "closed")" }
+            == ["2026-10-25 00:00 +02:00 open", "2026-10-25 02:00 +02:00 closed", "2026-10-25 03:00 +01:00 open"])
+        #expect(periods.last?["end_utc"] as? String == "2026-10-25T23:00:00Z", "the day has 25 hours")
+        let runs = report?["runs"] as? [String] ?? []
+        // 24 wall-clock half-hours; 02:30 falls in the blackout (both passes) and runs at 03:00 instead.
+        #expect(runs.count == 24)
+        #expect(runs.contains("2026-10-25T02:00:00Z") && !runs.contains("2026-10-25T00:30:00Z"))
+
+        let (_, text, _) = capture { WindowsCommand.run(configPath: config, feed: "orders", days: 1, from: CivilDate(year: 2026, month: 10, day: 25), json: false, console: $0) }
+        #expect(text.contains("2026-10-25 02:00  2026-10-25 03:00  +02:00  closed  blackout 02:00-03:00"), "\(text)")
+        let (unknown, _, message) = capture { WindowsCommand.run(configPath: config, feed: "nope", days: 1, from: nil, json: false, console: $0) }
+        #expect(unknown == 64 && message.contains("unknown feed 'nope'"))
+    }
+
+    @Test("status shows what the daemon recorded: state, reason, next run, the process", arguments: TestDatabase.backends)
+    func statusDaemonColumn(backend: TestDatabase.Backend) throws {
+        let ws = try Workspace(backend, feeds: ["acme-stock": "Mappings/acme/stock.v1.yaml"])
+        let database = try DatabaseOpener.open(try #require(ConfigurationLoader().load(path: ws.configPath).configuration).database)
+        try Ledger(database).saveFeedStates([
+            FeedStateRecord(
+                feed: "acme-stock", state: "in window", detail: "blackout 02:00-04:00", nextRun: Timestamp(seconds: 1_764_532_800),
+                windowOpen: false, process: "dealer-01:4242", updatedAt: Timestamp(seconds: 1_764_525_600))
+        ])
+        let text = ws.command { StatusCommand.run(configPath: $0, json: false, console: $1) }
+        #expect(text.status == 0, "\(text.err)")
+        #expect(text.out.contains("in window  2025-11-30T20:00:00Z"), "\(text.out)")
+        #expect(text.out.contains("daemon in window (blackout 02:00-04:00) as of 2025-11-30T18:00:00Z [dealer-01:4242]"), "\(text.out)")
+        let json = ws.command { StatusCommand.run(configPath: $0, json: true, console: $1) }
+        let feeds = (try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [String: Any])?["feeds"] as? [[String: Any]]
+        let daemon = feeds?.first?["daemon"] as? [String: Any]
+        #expect(daemon?["state"] as? String == "in window")
+        #expect(daemon?["next_run"] as? String == "2025-11-30T20:00:00Z")
+        #expect(daemon?["window_open"] as? Bool == false)
+    }
+}
+
 /// The daemon in-process, with a test clock: real files, a real database, real syncs on threads.
 @Suite("daemon (SQLite and PostgreSQL)")
 struct DaemonTests {

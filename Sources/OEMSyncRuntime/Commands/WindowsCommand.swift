@@ -101,9 +101,9 @@ public enum WindowsCommand {
         if !r.blackout.isEmpty || !r.allowed.isEmpty { out += "; drain margin \(r.drainMargin)" }
         out += "\n\n"
         let rows = r.periods.map { p in
-            [p.start, p.end, p.offset, p.open ? "runs" : "closed", p.reason ?? (r.runs.isEmpty ? r.trigger : "")]
+            [p.start, p.end, p.offset, p.open ? "runs" : "closed", p.reason ?? (r.runs.isEmpty ? r.trigger : "cron, below")]
         }
-        out += TextTable.render(header: ["from (local)", "until (local)", "utc offset", "", ""], rows: rows)
+        out += TextTable.render(header: ["from (local)", "until (local)", "utc", "state", "why"], rows: rows)
         if !r.runs.isEmpty {
             let total = r.moreRuns ? "more than \(r.runs.count)" : "\(r.runs.count)"
             out += "\nruns (UTC): " + (r.runs.count > 20 ? r.runs.prefix(20).joined(separator: ", ") + ", … (\(total) in all)" : r.runs.joined(separator: ", ")) + "\n"
