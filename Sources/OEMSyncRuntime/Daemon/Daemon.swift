@@ -126,7 +126,10 @@ public final class Daemon: @unchecked Sendable {
             if healthy() { pingWatchdog(&lastPing) }
             try? await Task.sleep(for: sleepTime)
         }
-        for feed in feeds { feed.state = .stopped }
+        for feed in feeds {
+            feed.state = .stopped
+            feed.nextRun = nil
+        }
         publish(now: clock.now())
         recorder?.flush()
         logger.notice("daemon stopped")
