@@ -192,9 +192,9 @@ struct DaemonTests {
                 let n = commits.withLock { $0 += 1; return $0 }
                 if n == 3 { clock.advance(.seconds(630)) }
             })
-        let run = Task { await daemon.run() }
+        let run = Task { await onOwnExecutor { await daemon.run() } }
 
-        #expect(await Self.eventually(.seconds(10)) { daemon.states()["stock"]?.name == "in window" }, "\(daemon.states()) \(logs.all.suffix(3000))")
+        #expect(await Self.eventually { daemon.states()["stock"]?.name == "in window" }, "\(daemon.states()) \(logs.all.suffix(3000))")
         // The fourth batch was read while the third committed, and held at its own commit: exactly
         // three batches before the window.
         #expect(try db.count("stock") == 300)
@@ -246,7 +246,7 @@ struct DaemonTests {
                     let n = commits.withLock { $0 += 1; return $0 }
                     if n == 2 { clock.advance(.seconds(600)) }
                 })
-            let run = Task { await daemon.run() }
+            let run = Task { await onOwnExecutor { await daemon.run() } }
             #expect(await Self.eventually { daemon.states()["orders"]?.name == "in window" })
             #expect(try ws.batches().count == 2)
             let position = try ws.checkpoint()

@@ -57,3 +57,12 @@ final class DedicatedThreadExecutor: TaskExecutor, @unchecked Sendable {
         }
     }
 }
+
+/// Runs async work whose tasks must not wait for the cooperative pool (the daemon's main loop
+/// under test), on a task executor with a thread of its own: other tests that block pool threads
+/// then cannot stall it.
+public func onOwnExecutor<T: Sendable>(_ body: @escaping @Sendable () async -> T) async -> T {
+    let executor = DedicatedThreadExecutor()
+    defer { executor.stop() }
+    return await withTaskExecutorPreference(executor) { await body() }
+}
