@@ -76,6 +76,43 @@ struct FeedPlannerTests {
     }
 }
 
+/// What a reload keeps of the REST feeds' shared state.
+@Suite("daemon reload")
+struct ReloadTests {
+    let dir: TemporaryDirectory
+
+    init() throws {
+        dir = try TemporaryDirectory("reload")
+        try dir.write("secret", "x\n")
+    }
+
+    func credentials(quota: Int) throws -> [String: CredentialSettings] {
+        let path = try dir.write(
+            "oemsync.yaml",
+            """
+            oemsync: 1
+            database: {url: "sqlite:dealer.db"}
+            credentials:
+              oem: {auth: {kind: oauth2, token_url: "https://oem.example/token", client_id: d, client_secret_file: secret}, daily_quota: \(quota)}
+            feeds: {}
+
+            """)
+        return try #require(ConfigurationLoader().load(path: path).configuration).credentials
+    }
+
+    @Test("credentials left as they were keep their token cache and limiter (today's requests); changed ones start afresh")
+    func keepsUnchangedCredentials() throws {
+        let services = SourceServices(credentials: try credentials(quota: 100), clock: TestClock(), environment: [:])
+        let before = try services.credentials("oem").limiter
+        let same = services.reloaded(credentials: try credentials(quota: 100))
+        #expect(try same.credentials("oem").limiter === before)
+        #expect(same.breakers === services.breakers)
+        let changed = services.reloaded(credentials: try credentials(quota: 50))
+        #expect(try changed.credentials("oem").limiter !== before)
+        #expect(try changed.credentials("oem").limiter.quota?.perDay == 50)
+    }
+}
+
 /// `oemsync windows` and the daemon's column of `oemsync status`, from a real config.
 @Suite("windows and status commands")
 struct WindowsCommandTests {
@@ -268,4 +305,38 @@ struct DaemonTests {
         }
     }
 
+
+    @Test("a spent daily quota parks the feed until the quota's next day in its zone; then the pull goes on", arguments: TestDatabase.backends)
+    func quotaParks(backend: TestDatabase.Backend) async throws {
+        try await withSimulator { oem in
+            let credentials = """
+                  acme-api:
+                    auth: {kind: oauth2, token_url: \(oem.baseURL)/oauth/token, client_id: dealer-d001, client_secret_file: secrets/acme-secret}
+                    daily_quota: 3
+                    quota_timezone: Asia/Shanghai
+
+                """
+            var feed = RESTWorkspace.ordersV1(oem, size: 3)
+            feed.setting = "schedule: {every: 1m, timezone: Asia/Shanghai}"
+            let ws = try RESTWorkspace(backend, feeds: [feed], credentials: credentials, oem: oem)
+            let clock = ws.clock  // 2025-12-01T08:00:00Z: 16:00 in Shanghai
+            let daemon = Daemon(
+                options: .init(configPath: ws.configPath, tick: .milliseconds(10)), logger: Logs().logger, console: Console(out: { _ in }, err: { _ in }),
+                clock: clock, notifier: SystemdNotifier(environment: [:]))
+            let run = Task { await onOwnExecutor { await daemon.run() } }
+            let midnight = Timestamp(seconds: 1_764_604_800)  // 2025-12-01T16:00:00Z: 00:00 in Shanghai
+            #expect(await Self.eventually { daemon.states()["orders"] == .parkedOnQuota(until: midnight) })
+            let firstDay = try ws.batches().count
+            #expect(firstDay == 3, "three requests: three pages")
+            #expect(try ws.db.query("SELECT next_run FROM oemsync_feed_states WHERE feed = 'orders'").first?[0]?.hasPrefix("2025-12-01") == true)
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try ws.batches().count == firstDay, "nothing more before the quota renews")
+
+            clock.advance(.seconds(8 * 3600 + 1))
+            #expect(await Self.eventually { (try? ws.batches().count) == 6 && daemon.states()["orders"] == .parkedOnQuota(until: Timestamp(seconds: 1_764_691_200)) })
+            daemon.requestStop()
+            #expect(await run.value == 0)
+            #expect(try ws.db.ledgerViolations() == [])
+        }
+    }
 }

@@ -59,6 +59,15 @@ public struct CredentialSettings: Sendable {
 }
 
 /// How to authenticate; secrets are named (a file, a variable), read when a sync starts.
+extension CredentialSettings {
+    /// Whether a reloaded config left these credentials as they were (their token cache and limiter
+    /// can then be kept).
+    public func same(as other: CredentialSettings) -> Bool {
+        name == other.name && auth == other.auth && rate?.perSecond == other.rate?.perSecond && rate?.burst == other.rate?.burst
+            && dailyQuota == other.dailyQuota && quotaZone == other.quotaZone
+    }
+}
+
 public enum AuthSettings: Sendable, Hashable {
     case none
     case oauth2(tokenURL: String, clientID: String, secret: SecretSource, scope: String?, secretInForm: Bool)

@@ -223,8 +223,8 @@ public final class Daemon: @unchecked Sendable {
     /// Takes a project's feeds, keeping what the daemon knows of feeds it already ran.
     private func adopt(_ project: Project, keeping old: [FeedRuntime]) {
         self.project = project
-        let breakers = services?.breakers ?? CircuitBreakers()
-        services = SourceServices(credentials: project.configuration.credentials, clock: clock, breakers: breakers)
+        let credentials = project.configuration.credentials
+        services = services?.reloaded(credentials: credentials) ?? SourceServices(credentials: credentials, clock: clock)
         let now = clock.now()
         let updated = project.configuration.feeds.compactMap { settings -> FeedRuntime? in
             guard let plan = project.plans[settings.name] else { return nil }

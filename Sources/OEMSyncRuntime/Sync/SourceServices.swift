@@ -29,6 +29,15 @@ public final class SourceServices: @unchecked Sendable {
 
     func lockedBuilt() -> [String: (Authenticator, RequestLimiter)] { lock.withLock { built } }
 
+    /// The services of a reloaded config: the same clock, breakers and jitter, and the token cache
+    /// and limiter (today's requests, the rate's tokens) of every credentials left unchanged.
+    public func reloaded(credentials: [String: CredentialSettings]) -> SourceServices {
+        let next = SourceServices(credentials: credentials, clock: clock, breakers: breakers, random: random, environment: environment)
+        let kept = lock.withLock { built.filter { name, _ in configured[name].flatMap { old in credentials[name].map { old.same(as: $0) } } ?? false } }
+        next.lock.withLock { next.built = kept }
+        return next
+    }
+
     /// The authenticator and limiter of the named credentials, built (and their secrets read) on first use.
     public func credentials(_ name: String) throws(ConfigurationError) -> (authenticator: Authenticator, limiter: RequestLimiter) {
         lock.lock()
