@@ -124,4 +124,73 @@ struct ConfigurationLoaderTests {
         #expect(result.configuration == nil)
         #expect(result.diagnostics.map(\.message) == ["password_env applies to PostgreSQL only"])
     }
+
+    @Test("schedule: and daemon: are read, with their defaults")
+    func schedules() throws {
+        let (result, _, _) = try load(
+            """
+            oemsync: 1
+            database: {url: "sqlite:dealer.db"}
+            daemon: {metrics: "localhost:9464", max_parallel: 4, stall_timeout: 10m}
+            feeds:
+              a:
+                mapping: a.yaml
+                source: {kind: csv-drop, directory: a}
+                schedule: {cron: "*/15 6-22 * * MON-FRI", timezone: Europe/Berlin, blackout: ["02:00-04:00", "Sun 00:00-06:00"], allowed: "22:00-06:00", drain_margin: 10m}
+              b:
+                mapping: b.yaml
+                source: {kind: csv-drop, directory: b}
+            """)
+        #expect(result.diagnostics.isEmpty, "\(result.diagnostics)")
+        let config = try #require(result.configuration)
+        #expect(config.daemon.metrics == MetricsEndpoint("127.0.0.1:9464"))
+        #expect(config.daemon.maxParallel == 4)
+        #expect(config.daemon.stallTimeout == .seconds(600))
+        let a = try #require(config.feed(named: "a")).schedule
+        #expect(a.trigger == .cron(try CronExpression("*/15 6-22 * * MON-FRI")))
+        #expect(a.zoneName == "Europe/Berlin")
+        #expect(a.blackouts.map(\.source) == ["02:00-04:00", "Sun 00:00-06:00"])
+        #expect(a.allowed.map(\.source) == ["22:00-06:00"])
+        #expect(a.drainMargin == .fixed(.seconds(600)))
+        let b = try #require(config.feed(named: "b")).schedule
+        #expect(b.trigger == .every(.seconds(300)) && b.zoneName == "UTC" && !b.hasWindows && b.drainMargin == .auto)
+    }
+
+    @Test("bad schedules and daemon settings are errors at their line", arguments: [
+        ("schedule: {every: 5m, cron: \"* * * * *\"}", "give either every or cron"),
+        ("schedule: {timezone: UTC}", "needs every (an interval) or cron"),
+        ("schedule: {every: 0s}", "every must be at least 1s"),
+        ("schedule: {cron: \"* * *\"}", "has 3"),
+        ("schedule: {every: 1m, timezone: Mars/Olympus}", "unknown time zone 'Mars/Olympus'"),
+        ("schedule: {every: 1m, blackout: [\"2-4\"]}", "invalid window times '2-4'"),
+        ("schedule: {every: 1m, blackout: [\"00:00-24:00\"], allowed: [\"01:00-02:00\"]}", "is never open"),
+        ("schedule: {every: 1m, windows: [\"01:00-02:00\"]}", "unknown key 'windows'"),
+    ])
+    func badSchedules(line: String, fragment: String) throws {
+        let (result, path, _) = try load(
+            """
+            oemsync: 1
+            database: {url: "sqlite:dealer.db"}
+            feeds:
+              a:
+                mapping: a.yaml
+                source: {kind: csv-drop, directory: a}
+                \(line)
+            """)
+        #expect(result.configuration == nil)
+        let d = try #require(result.diagnostics.first { $0.message.contains(fragment) }, "\(result.diagnostics.map(\.message))")
+        #expect(d.location?.file == path)
+        #expect(d.location?.line == 7)
+    }
+
+    @Test("the metrics endpoint listens on loopback only")
+    func metricsLoopbackOnly() throws {
+        for bad in ["0.0.0.0:9464", "192.168.1.5:9464", "9464", "[::]:9464", "127.0.0.1:99999"] {
+            let (result, _, _) = try load("oemsync: 1\ndatabase: {url: \"sqlite:x.db\"}\ndaemon: {metrics: \"\(bad)\"}\nfeeds: {}\n")
+            #expect(result.configuration == nil, "\(bad)")
+            #expect(result.diagnostics.contains { $0.message.contains("loopback address and port") }, "\(bad)")
+        }
+        #expect(MetricsEndpoint("[::1]:9464")?.host == "::1")
+        #expect(MetricsEndpoint("127.0.0.1:0")?.port == 0)
+    }
 }
