@@ -239,7 +239,7 @@ struct Status: ParsableCommand {
 
             States: never run, ok, rejects (open rejects wait for a replay), failing (the last batch failed). \
             The daemon column is what `oemsync run` last recorded: idle, running, in window, parked on quota, \
-            failing, waiting for database, stopped; with the next run.
+            failing, stopped; with the next run.
             """)
 
     @OptionGroup var config: ConfigOptions

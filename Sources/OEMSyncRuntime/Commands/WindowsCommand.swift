@@ -86,7 +86,7 @@ public enum WindowsCommand {
         }
         let margin: String
         switch schedule.drainMargin {
-        case .auto: margin = "auto (the longest recent batch, 1m to 30m)"
+        case .auto: margin = "auto (the longest recent batch, 1m to \(FeedSchedule.autoCap.short))"
         case .fixed(let d): margin = d.short
         }
         return Report(

@@ -58,7 +58,7 @@ public struct CredentialSettings: Sendable {
     public var location: SourceLocation
 }
 
-/// How to authenticate; secrets are named (a file, a variable), read when a sync starts.
+
 extension CredentialSettings {
     /// Whether a reloaded config left these credentials as they were (their token cache and limiter
     /// can then be kept).
@@ -68,6 +68,7 @@ extension CredentialSettings {
     }
 }
 
+/// How to authenticate; secrets are named (a file, a variable), read when a sync starts.
 public enum AuthSettings: Sendable, Hashable {
     case none
     case oauth2(tokenURL: String, clientID: String, secret: SecretSource, scope: String?, secretInForm: Bool)

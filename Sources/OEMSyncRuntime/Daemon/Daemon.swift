@@ -56,6 +56,8 @@ public final class Daemon: @unchecked Sendable {
     private var feeds: [FeedRuntime] = []
     private var recorder: StateRecorder?
     private var lastStatus = ""
+    /// The OEM hosts of the REST feeds, for the circuit-breaker gauges.
+    private var hosts: Set<String> = []
 
     public init(
         options: Options, logger: Logger, console: Console = .standard, clock: any SyncClock = SystemClock(),
@@ -192,7 +194,7 @@ public final class Daemon: @unchecked Sendable {
     }
 
     /// Reads the config, opens its database and compiles every mapping against the live tables.
-    private func load() -> Load {
+    private func load(reloading: Bool = false) -> Load {
         let loaded = ConfigurationLoader().load(path: options.configPath)
         guard let configuration = loaded.configuration else {
             console.err(DiagnosticRenderer(sources: loaded.redactedText.map { [options.configPath: $0] } ?? [:]).render(loaded.diagnostics))
@@ -216,7 +218,8 @@ public final class Daemon: @unchecked Sendable {
             console.err(load.renderer.render(load.diagnostics))
             return .invalid
         }
-        if !load.diagnostics.isEmpty { console.err(load.renderer.render(load.diagnostics)) }
+        // Warnings were printed by the check before start; on a reload they are news.
+        if reloading, !load.diagnostics.isEmpty { console.err(load.renderer.render(load.diagnostics)) }
         return .ready(project, database)
     }
 
@@ -245,12 +248,15 @@ public final class Daemon: @unchecked Sendable {
         let kept = old.filter { gone in gone.running && !updated.contains { $0 === gone } }
         for gone in kept { gone.removed = true }
         feeds = updated + kept
+        hosts = Set(updated.compactMap { $0.settings.source.rest.map { RequestRunner.host(of: $0.source.url) } })
+        // Series of feeds no longer configured stop being reported.
+        for gone in old where !updated.contains(where: { $0 === gone }) { metrics.removeFeed(gone.name) }
     }
 
     private func reload() {
         notifier.reloading()
         logger.notice("reloading configuration")
-        switch load() {
+        switch load(reloading: true) {
         case .ready(let project, let database):
             adopt(project, keeping: feeds)
             recorder?.replace(database: database, settings: project.configuration.database)
@@ -271,7 +277,7 @@ public final class Daemon: @unchecked Sendable {
         for feed in feeds where !feed.running && !feed.removed && running < project.configuration.daemon.maxParallel {
             guard let due = feed.nextRun else {
                 // Its windows leave no open time within the horizon: look again in an hour.
-                feed.state = .inWindow("not open within the next 8 days")
+                feed.state = .inWindow("not open within the next \(FeedSchedule.horizon.short)")
                 feed.nextRun = now.adding(.seconds(3600))
                 continue
             }
@@ -389,32 +395,38 @@ public final class Daemon: @unchecked Sendable {
 
     // MARK: What the daemon tells
 
+    /// Tells what changed since the last tick: each feed's state, reason, next run and window (to
+    /// the database, the metrics and `STATUS=`), and the quotas and circuit breakers (metrics).
     private func publish(now: Timestamp) {
         var records: [FeedStateRecord] = []
         for feed in feeds {
             let open = feed.schedule.isOpen(at: now)
-            metrics.set(DaemonMetrics.window, ["feed": feed.name], open ? 1 : 0)
-            metrics.select(DaemonMetrics.state, ["feed": feed.name], key: "state", value: feed.state.name, among: FeedState.names)
-            if let next = feed.nextRun { metrics.set(DaemonMetrics.nextRun, ["feed": feed.name], Double(next.microseconds / 1_000_000)) }
             let record = FeedStateRecord(
                 feed: feed.name, state: feed.state.name, detail: feed.state.detail, nextRun: feed.nextRun, windowOpen: open, process: process,
                 updatedAt: now)
-            if feed.recorded != record.comparable {
-                feed.recorded = record.comparable
-                records.append(record)
+            if let last = feed.recorded, last.sameState(as: record) { continue }
+            feed.recorded = record
+            records.append(record)
+            metrics.set(DaemonMetrics.window, ["feed": feed.name], open ? 1 : 0)
+            metrics.select(DaemonMetrics.state, ["feed": feed.name], key: "state", value: feed.state.name, among: FeedState.names)
+            if let next = feed.nextRun {
+                metrics.set(DaemonMetrics.nextRun, ["feed": feed.name], Double(next.microseconds / 1_000_000))
+            } else {
+                metrics.remove(DaemonMetrics.nextRun, ["feed": feed.name])
             }
         }
         if let services {
             for (name, limiter) in services.limiters() {
                 if let left = limiter.remainingToday { metrics.set(DaemonMetrics.quotaLeft, ["credentials": name], Double(left)) }
             }
-            for host in Set(feeds.compactMap { $0.settings.source.rest.map { RequestRunner.host(of: $0.source.url) } }) {
+            for host in hosts {
                 let open: Bool
                 if case .open = services.breakers.state(host: host) { open = true } else { open = false }
                 metrics.set(DaemonMetrics.circuit, ["host": host], open ? 1 : 0)
             }
         }
-        if !records.isEmpty { recorder?.save(records) }
+        guard !records.isEmpty else { return }
+        recorder?.save(records)
         let snapshot = Dictionary(feeds.map { ($0.name, $0.state) }, uniquingKeysWith: { a, _ in a })
         lock.withLock { published = snapshot }
         let line = statusLine()
@@ -445,8 +457,8 @@ final class FeedRuntime: @unchecked Sendable {
     var failures = 0
     var running = false
     var removed = false
-    /// The state last written to the database, to write only changes.
-    var recorded: String?
+    /// The state last published, to publish only changes.
+    var recorded: FeedStateRecord?
 
     private let lock = NSLock()
     private var durations: [Duration] = []
@@ -476,8 +488,10 @@ final class FeedRuntime: @unchecked Sendable {
 }
 
 extension FeedStateRecord {
-    /// What changes a record: everything but the time it was written.
-    var comparable: String { "\(state)|\(detail ?? "")|\(nextRun?.description ?? "")|\(windowOpen)" }
+    /// Whether two records say the same, whenever they were written.
+    func sameState(as other: FeedStateRecord) -> Bool {
+        state == other.state && detail == other.detail && nextRun == other.nextRun && windowOpen == other.windowOpen
+    }
 }
 
 extension SourceServices {

@@ -23,7 +23,7 @@ public final class DaemonMetrics: @unchecked Sendable {
     public static let runs = Family(name: "oemsync_runs_total", help: "Feed runs, by outcome (ok, held, parked, failed).", kind: .counter)
     public static let circuit = Family(name: "oemsync_circuit_open", help: "1 while the circuit breaker of an OEM host is open.", kind: .gauge)
     public static let window = Family(name: "oemsync_window_open", help: "1 while the feed's windows let it run, 0 in a blackout or outside its allowed windows.", kind: .gauge)
-    public static let state = Family(name: "oemsync_feed_state", help: "1 for the feed's current state (idle, running, in window, parked on quota, failing).", kind: .gauge)
+    public static let state = Family(name: "oemsync_feed_state", help: "1 for the feed's current state (idle, running, in window, parked on quota, failing, stopped), 0 for the others.", kind: .gauge)
     public static let lag = Family(name: "oemsync_checkpoint_lag_seconds", help: "How far the feed's last committed batch lies behind now.", kind: .gauge)
     public static let quotaLeft = Family(name: "oemsync_quota_remaining", help: "Requests left today under the credentials' daily quota.", kind: .gauge)
     public static let nextRun = Family(name: "oemsync_next_run_timestamp_seconds", help: "When the feed runs next (Unix time).", kind: .gauge)
@@ -64,6 +64,23 @@ public final class DaemonMetrics: @unchecked Sendable {
         }
     }
 
+    /// Stops reporting one series.
+    public func remove(_ family: Family, _ labels: KeyValuePairs<String, String>) {
+        let key = labels.map(\.value)
+        lock.withLock { _ = values[family.name]?.removeValue(forKey: key) }
+    }
+
+    /// Stops reporting every series of a feed (one removed from the config).
+    public func removeFeed(_ feed: String) {
+        lock.withLock {
+            for (family, names) in labelNames {
+                guard let i = names.firstIndex(of: "feed") else { continue }
+                values[family] = values[family]?.filter { $0.key[i] != feed }
+                histograms[family] = histograms[family]?.filter { $0.key[i] != feed }
+            }
+        }
+    }
+
     public func observe(_ family: Family, _ labels: KeyValuePairs<String, String>, _ value: Double) {
         lock.withLock {
             labelNames[family.name] = labels.map(\.key)
@@ -90,7 +107,7 @@ public final class DaemonMetrics: @unchecked Sendable {
         }
     }
 
-    /// A series' current value (tests, and the one-line status).
+    /// A series' current value.
     public func value(_ family: Family, _ labelValues: [String]) -> Double? {
         lock.withLock { values[family.name]?[labelValues] }
     }

@@ -10,10 +10,9 @@ public enum FeedState: Sendable, Hashable {
     case parkedOnQuota(until: Timestamp?)
     /// The last run failed (the database, the OEM, a page that failed after its retries).
     case failing(String)
-    case waitingForDatabase(String)
     case stopped
 
-    public static let names = ["idle", "running", "in window", "parked on quota", "failing", "waiting for database", "stopped"]
+    public static let names = ["idle", "running", "in window", "parked on quota", "failing", "stopped"]
 
     public var name: String {
         switch self {
@@ -22,14 +21,13 @@ public enum FeedState: Sendable, Hashable {
         case .inWindow: return "in window"
         case .parkedOnQuota: return "parked on quota"
         case .failing: return "failing"
-        case .waitingForDatabase: return "waiting for database"
         case .stopped: return "stopped"
         }
     }
 
     public var detail: String? {
         switch self {
-        case .inWindow(let why), .failing(let why), .waitingForDatabase(let why): return why
+        case .inWindow(let why), .failing(let why): return why
         case .parkedOnQuota(let until): return until.map { "the quota renews at \($0)" } ?? "the daily quota is spent"
         case .idle, .running, .stopped: return nil
         }

@@ -35,7 +35,9 @@ final class StateRecorder: @unchecked Sendable {
     /// Sets the feed's checkpoint lag gauge from the ledger, as `oemsync status` computes it.
     func refreshLag(feed: FeedSettings, metrics: DaemonMetrics, now: Timestamp) {
         queue.async {
-            guard let db = self.connection(), let summary = try? Ledger(db).feedSummaries()[feed.name] else { return }
+            guard let db = self.connection(), let checkpoint = try? Ledger(db).checkpoint(feed: feed.name) else { return }
+            var summary = FeedSummary(feed: feed.name)
+            summary.checkpoint = checkpoint
             var status = StatusCommand.FeedStatus(feed: feed.name, kind: feed.source.kind, state: "", summary: summary)
             StatusCommand.describe(&status, source: feed.source, now: now)
             if let lag = status.lagSeconds { metrics.set(DaemonMetrics.lag, ["feed": feed.name], Double(lag)) }

@@ -26,8 +26,6 @@ public struct SystemdNotifier: Sendable {
         }
     }
 
-    public var enabled: Bool { socketPath != nil }
-
     /// Sends `state` (`READY=1`, `STATUS=...`, several lines at once); false if it could not be sent.
     @discardableResult
     public func notify(_ state: String) -> Bool {
@@ -46,7 +44,8 @@ public struct SystemdNotifier: Sendable {
         let message = Array(state.utf8)
         let sent = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                message.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), sa, length) }
+                // Never wait: a manager that does not read its socket must not stall the main loop.
+                message.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT), sa, length) }
             }
         }
         return sent == message.count

@@ -18,6 +18,5 @@ extension LogKey {
     public static let address = "oemsync.address"
     public static let state = "oemsync.state"
     public static let next = "oemsync.next_run"
-    public static let duration = "oemsync.duration"
     public static let feeds = "oemsync.feeds"
 }

@@ -120,7 +120,7 @@ public struct CronExpression: Sendable, Hashable, CustomStringConvertible {
         let sortedMinutes = minutes.sorted()
         while day <= lastDay {
             let date = CivilDate(daysSinceEpoch: day)
-            if matches(day: date, weekday: ((day + 4) % 7 + 7) % 7) {
+            if matches(day: date, weekday: WallTime(date: date, minuteOfDay: 0).weekday) {
                 for h in sortedHours where h * 60 + 59 >= minute {
                     for m in sortedMinutes where h * 60 + m >= minute {
                         let instant = clock.resolve(WallTime(date: date, minuteOfDay: h * 60 + m)).instant

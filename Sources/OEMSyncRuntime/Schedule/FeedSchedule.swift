@@ -91,11 +91,11 @@ public struct FeedSchedule: Sendable {
     }
 
     /// When the open period around `t` ends: the first instant after `t` at which the feed is
-    /// closed; nil when that is past the horizon (or the feed has no windows).
-    public func nextClose(after t: Timestamp) -> Timestamp? {
+    /// closed; nil when that is later than `limit` from `t` (or the feed has no windows).
+    public func nextClose(after t: Timestamp, within limit: Duration = horizon) -> Timestamp? {
         guard hasWindows else { return nil }
         var m = t.minuteFloor.adding(.seconds(60))
-        let end = t.adding(Self.horizon)
+        let end = t.adding(limit)
         while m <= end {
             if !isOpen(at: m) { return m }
             m = m.adding(.seconds(60))
@@ -119,17 +119,9 @@ public struct FeedSchedule: Sendable {
     /// has passed. Nil when it may start.
     public func holdBatch(at now: Timestamp, recentBatch: Duration?) -> String? {
         if let c = closure(at: now) { return c.description }
-        guard hasWindows else { return nil }
         let margin = margin(recentBatch: recentBatch)
-        let limit = now.adding(margin)
-        var m = now.minuteFloor.adding(.seconds(60))
-        while m <= limit {
-            if let c = closure(at: m) {
-                return "\(c) begins at \(clock.wallTime(m)), within the drain margin (\(margin.short))"
-            }
-            m = m.adding(.seconds(60))
-        }
-        return nil
+        guard let close = nextClose(after: now, within: margin), let c = closure(at: close) else { return nil }
+        return "\(c) begins at \(clock.wallTime(close)), within the drain margin (\(margin.short))"
     }
 
     /// When the feed should run next: the trigger's due time after the last start (now when it is

@@ -106,9 +106,6 @@ extension Timestamp {
         Timestamp(microseconds: microseconds + Int64((d.seconds * 1_000_000).rounded()))
     }
 
-    /// How long from `earlier` to this instant.
-    public func since(_ earlier: Timestamp) -> Duration { .microseconds(microseconds - earlier.microseconds) }
-
     /// The start of this instant's minute.
     var minuteFloor: Timestamp {
         let s = microseconds >= 0 ? microseconds / 60_000_000 : (microseconds - 59_999_999) / 60_000_000

@@ -70,9 +70,8 @@ final class BatchWriter: @unchecked Sendable {
         self.init(database: database, table: table, control: control) { context, summary in
             control.committed(
                 RunControl.Batch(
-                    feed: context.feed, duration: summary.duration, recordsIn: summary.totals.recordsIn, written: summary.totals.written,
-                    rejected: summary.totals.rejected, requests: summary.end?.requests ?? 0, failed: summary.end?.failure != nil,
-                    position: summary.end?.positionEnd ?? context.positionStart))
+                    duration: summary.duration, recordsIn: summary.totals.recordsIn, written: summary.totals.written,
+                    rejected: summary.totals.rejected, failed: summary.end?.failure != nil))
             logger.debug(
                 "batch committed",
                 metadata: [

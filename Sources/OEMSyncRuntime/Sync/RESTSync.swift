@@ -110,7 +110,7 @@ public struct RESTSync: Sendable {
         let heldBeforeFetch = HoldBox()
         let pages = Prefetcher<RESTSource.Step>(name: "oemsync-fetch") { [source] in
             // No request once the daemon holds the feed: the pull goes on from here next run.
-            if heldBeforeFetch.isSet { return nil }
+            if heldBeforeFetch.value != nil { return nil }
             if let hold = control.hold(clock.now()) {
                 heldBeforeFetch.set(hold)
                 return nil
@@ -234,7 +234,6 @@ private final class HoldBox: @unchecked Sendable {
     private let lock = NSLock()
     private var hold: RunControl.Hold?
 
-    var isSet: Bool { lock.withLock { hold != nil } }
     var value: RunControl.Hold? { lock.withLock { hold } }
     func set(_ h: RunControl.Hold) { lock.withLock { hold = h } }
 }

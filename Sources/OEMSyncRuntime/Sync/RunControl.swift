@@ -4,10 +4,10 @@ import OEMSyncCore
 /// (a blackout is near, the daemon is stopping) and what each committed batch did.
 ///
 /// A held sync stops after the batch in flight, checkpointed, like a REST pull parked on its
-/// quota: the next run resumes where it stopped. The hold is asked twice per batch: by the reader
-/// before it reads the batch, and by the writer when the batch's commit would begin (the batches
-/// before it committed), so a batch read ahead never commits into a window. `oemsync sync --once`
-/// runs without one.
+/// quota: the next run resumes where it stopped. The hold is asked before a batch is read (and, for
+/// REST, before its page is fetched), and again by the writer when the batch's commit would begin
+/// (the batches before it committed), so a batch read ahead never commits into a window.
+/// `oemsync sync --once` runs without one.
 public struct RunControl: Sendable {
     /// Why no further batch starts now, and when the feed may go on (nil: the daemon decides).
     public struct Hold: Sendable, Hashable {
@@ -33,16 +33,12 @@ public struct RunControl: Sendable {
 
     /// One committed batch's figures, for metrics and the drain margin.
     public struct Batch: Sendable {
-        public var feed: String
         /// From the batch's start to its commit.
         public var duration: Duration
         public var recordsIn: Int
         public var written: Int
         public var rejected: Int
-        public var requests: Int
         public var failed: Bool
-        /// The newest change time the batch committed (REST), for the lag.
-        public var position: String
     }
 
     /// Asked before each batch (and each file of a drop), with the time the batch would start (it

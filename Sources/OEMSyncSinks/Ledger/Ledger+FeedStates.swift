@@ -3,7 +3,7 @@ import OEMSyncCore
 /// A feed's state as the daemon last recorded it (`oemsync_feed_states`).
 public struct DaemonFeedState: Sendable, Codable, Hashable {
     public var feed: String
-    /// `idle`, `running`, `in window`, `parked on quota`, `failing`, `waiting for database`, `stopped`.
+    /// `idle`, `running`, `in window`, `parked on quota`, `failing`, `stopped`.
     public var state: String
     /// Why (the window, the failure), in words without personal data.
     public var detail: String?
@@ -58,10 +58,6 @@ extension Ledger {
 
     /// Every feed's recorded state, by feed.
     public func feedStates() throws(SinkError) -> [String: DaemonFeedState] {
-        let postgres = database.dialect == .postgres
-        func time(_ c: String) -> String {
-            postgres ? "to_char(\(c) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" : "strftime('%Y-%m-%dT%H:%M:%SZ', \(c))"
-        }
         let rows = try database.select(
             "SELECT feed, state, detail, \(time("next_run")), window_open, process, \(time("updated_at")) FROM oemsync_feed_states", [])
         var out: [String: DaemonFeedState] = [:]

@@ -14,10 +14,10 @@ public struct Ledger: Sendable {
 
     public init(_ database: any DealerDatabase) { self.database = database }
 
-    private var postgres: Bool { database.dialect == .postgres }
+    var postgres: Bool { database.dialect == .postgres }
 
     /// A time column as `2026-12-01T08:00:00Z`.
-    private func time(_ column: String) -> String {
+    func time(_ column: String) -> String {
         postgres
             ? "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" : "strftime('%Y-%m-%dT%H:%M:%SZ', \(column))"
     }
