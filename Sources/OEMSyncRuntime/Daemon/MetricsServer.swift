@@ -49,7 +49,7 @@ final class MetricsServer: Service, @unchecked Sendable {
                 : HTTPResponse(statusCode: .serviceUnavailable, body: Data("not ready\n".utf8))
         }
         await server.appendRoute("*") { _ in HTTPResponse(statusCode: .notFound, body: Data("not found: /metrics, /healthz, /readyz\n".utf8)) }
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             let task = Task { try await server.run() }
             do {
                 try await server.waitUntilListening(timeout: 10)
