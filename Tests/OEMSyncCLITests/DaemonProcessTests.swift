@@ -35,7 +35,7 @@ struct DaemonProcessTests {
                     feeds:
                       stock:
                         mapping: \(mapping)
-                        \(feed ?? "source: {kind: csv-drop, directory: drops/stock, batch_rows: 5000}\n    schedule: {every: 1s}")
+                        \(feed ?? "source: {kind: csv-drop, directory: drops/stock, batch_rows: 1000}\n    schedule: {every: 1s}")
 
                     """)
             // sun_path holds 108 bytes: the socket lives in /tmp, not in the (longer) temp folder.
@@ -67,12 +67,12 @@ struct DaemonProcessTests {
     func readyWatchdogAndStop(backend: TestDatabase.Backend) async throws {
         let site = try Site(backend)
         defer { site.notify.close() }
-        let rows = 200_000
+        let rows = 50_000
         let daemon = try site.start()
         #expect(site.notify.wait(for: "READY=1"), "\(site.log)")
         #expect(site.notify.messages.contains { $0.contains("STATUS=1 feed: 1 idle") })
         #expect(site.notify.wait(for: "WATCHDOG=1", count: 3))
-        // A large file, renamed into the drop complete; SIGTERM right after its first batch.
+        // A file of 50 batches, renamed into the drop complete; SIGTERM right after its first batch.
         try site.dir.write("big.csv.part", StockFeed.csv(rows: rows))
         try FileManager.default.moveItem(atPath: site.dir.file("big.csv.part"), toPath: site.dir.file("drops/stock/big.csv"))
         #expect(site.waitForLog("batch committed"), "\(site.log)")
@@ -91,8 +91,8 @@ struct DaemonProcessTests {
         let batches = try site.db.query("SELECT records_in, status FROM oemsync_batches ORDER BY id")
         let written = try site.db.count("stock")
         #expect(!batches.isEmpty)
-        #expect(batches.allSatisfy { $0[0] == "5000" && $0[1] == "ok" }, "\(batches)")
-        #expect(written == batches.count * 5000)
+        #expect(batches.allSatisfy { $0[0] == "1000" && $0[1] == "ok" }, "\(batches)")
+        #expect(written == batches.count * 1000)
         #expect(try site.db.ledgerViolations() == [])
         #expect(written < rows, "the stop came before the end of the file")
         #expect(site.dir.list("drops/stock/processing").count == 1)
