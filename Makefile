@@ -1,5 +1,5 @@
 # oemsync: the two set-up commands are `make demo` and `make test` (see README.md).
-.PHONY: demo test bench bench-rest bench-validators bench-daemon build check clean
+.PHONY: demo test bench bench-rest bench-validators bench-daemon bench-soap build check clean
 
 demo:
 	scripts/demo
@@ -12,6 +12,9 @@ bench:
 
 bench-rest:
 	scripts/bench-rest
+
+bench-soap:
+	scripts/bench-soap
 
 bench-daemon:
 	scripts/bench-daemon

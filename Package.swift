@@ -99,6 +99,12 @@ let package = Package(
             dependencies: ["OEMSyncMapping"],
             swiftSettings: swiftSettings),
 
+        // The XML reader's benchmark (scripts/bench-soap): a SOAP inventory file into raw records.
+        .executableTarget(
+            name: "oemsync-bench-xml",
+            dependencies: ["OEMSyncFeeds", "OEMSyncCore"],
+            swiftSettings: swiftSettings),
+
         // A local OEM: REST endpoints (OAuth2, paged orders and vehicles) with switchable faults, for
         // the demo, the tests and onboarding. It knows nothing of oemsync's own modules.
         .target(

@@ -137,6 +137,32 @@ public struct XMLRecordReader: Sendable {
     }
 }
 
+/// The fields of a record as a tree of element names below the record element: the field paths
+/// are walked once per element, by a dictionary lookup, whatever the number of fields.
+private final class FieldNode {
+    var children: [XMLName: FieldNode] = [:]
+    /// Fields whose path ends at this element (its text).
+    var fields: [Int] = []
+    /// Fields reading an attribute of this element.
+    var attributes: [(name: XMLName, field: Int)] = []
+
+    init(_ fields: [XMLRecordReader.Field]) {
+        for (i, f) in fields.enumerated() where !f.path.absolute {
+            var node = self
+            for step in f.path.steps {
+                if let next = node.children[step] {
+                    node = next
+                } else {
+                    let next = FieldNode([])
+                    node.children[step] = next
+                    node = next
+                }
+            }
+            if let attr = f.path.attribute { node.attributes.append((attr, i)) } else { node.fields.append(i) }
+        }
+    }
+}
+
 /// The SAX side: keeps the open elements, and while inside a record, the text of the fields it reads.
 private final class Collector: NSObject, XMLParserDelegate {
     struct Open {
@@ -147,30 +173,35 @@ private final class Collector: NSObject, XMLParserDelegate {
     let reader: XMLRecordReader
     let parser: XMLParser
     let sink: (RawRecord) -> Void
+    let tree: FieldNode
     var stack: [Open] = []
     var result = XMLRecordReader.Result()
     var problem: XMLPayloadError?
     var errorLine: Int?
     var sawRoot = false
+    /// How many leading steps of the records path the open elements match.
+    var matched = 0
 
-    /// Inside a record: its depth in `stack`, its line, each field's values so far.
+    /// Inside a record: its depth in `stack`, its line, each field's values so far, and per open
+    /// element below it, its node in the field tree (nil: no field below).
     var recordDepth: Int?
     var recordLine = 0
     var values: [[String]] = []
-    /// Text being collected, per field index, for elements currently open that a field matches.
+    var nodes: [FieldNode?] = []
+    /// Text being collected, per field, for open elements that a field reads.
     var collecting: [(depth: Int, field: Int, text: String)] = []
     /// Captures and the fault, collected outside records.
     var captureText: [(depth: Int, path: XMLPath, text: String)] = []
     var faultDepth: Int?
     var faultCode = ""
     var faultReason = ""
-    var faultNamespace = ""
     var faultPart: (depth: Int, kind: String, text: String)?
 
     init(reader: XMLRecordReader, parser: XMLParser, sink: @escaping (RawRecord) -> Void) {
         self.reader = reader
         self.parser = parser
         self.sink = sink
+        tree = FieldNode(reader.fields)
     }
 
     func fail(_ error: XMLPayloadError) {
@@ -191,44 +222,45 @@ private final class Collector: NSObject, XMLParserDelegate {
         stack.append(Collector.Open(name: name, qualified: qName ?? elementName))
         let depth = stack.count
 
-        if let start = recordDepth {
-            // A field's element (or one of its ancestors' paths) inside the record.
-            let relative = stack[start...].map(\.name)
-            for (i, f) in reader.fields.enumerated() where !f.path.absolute {
-                guard f.path.steps.count == relative.count, f.path.steps == Array(relative) else { continue }
-                if let attr = f.path.attribute {
-                    if let v = Self.attribute(attr, in: attributes) { values[i].append(v) }
-                } else {
-                    collecting.append((depth, i, ""))
-                }
+        if recordDepth != nil {
+            // Below the record: follow the field tree.
+            let node = nodes.last!.flatMap { $0.children[name] }
+            nodes.append(node)
+            guard let node else { return }
+            for i in node.fields { collecting.append((depth, i, "")) }
+            for (attr, i) in node.attributes {
+                if let v = Self.attribute(attr, in: attributes) { values[i].append(v) }
             }
             return
         }
 
-        let path = stack.map(\.name)
-        if path == reader.records.steps {
+        let steps = reader.records.steps
+        if matched == depth - 1, matched < steps.count, steps[matched] == name { matched = depth }
+        if matched == steps.count, depth == steps.count {
             recordDepth = depth
             recordLine = parser.lineNumber
             values = Array(repeating: [], count: reader.fields.count)
-            // Attributes of the record element itself (`@id`).
-            for (i, f) in reader.fields.enumerated() where !f.path.absolute && f.path.steps.isEmpty {
-                if let attr = f.path.attribute, let v = Self.attribute(attr, in: attributes) { values[i].append(v) }
+            nodes = [tree]
+            for (attr, i) in tree.attributes {
+                if let v = Self.attribute(attr, in: attributes) { values[i].append(v) }
             }
             return
         }
-        for c in reader.captures where c.steps == path && result.captures[c] == nil {
-            if let attr = c.attribute {
-                if let v = Self.attribute(attr, in: attributes) { result.captures[c] = v }
-            } else {
-                captureText.append((depth, c, ""))
+        // Outside records (the envelope, the ApplicationArea): captures and a Fault.
+        if !reader.captures.isEmpty {
+            let path = stack.map(\.name)
+            for c in reader.captures where c.steps == path && result.captures[c] == nil {
+                if let attr = c.attribute {
+                    if let v = Self.attribute(attr, in: attributes) { result.captures[c] = v }
+                } else {
+                    captureText.append((depth, c, ""))
+                }
             }
         }
-        // A Fault directly in the Body of a SOAP envelope.
         if depth == 3, name.local == "Fault", name.namespace == XMLRecordReader.soap11 || name.namespace == XMLRecordReader.soap12,
             stack[1].name == XMLName(name.namespace, "Body")
         {
             faultDepth = depth
-            faultNamespace = name.namespace
         }
         if let f = faultDepth, depth > f {
             let local = name.local
@@ -245,8 +277,7 @@ private final class Collector: NSObject, XMLParserDelegate {
     func parser(_ parser: XMLParser, foundCDATA block: Data) { text(String(decoding: block, as: UTF8.self)) }
 
     func text(_ s: String) {
-        let depth = stack.count
-        for k in collecting.indices where collecting[k].depth <= depth { collecting[k].text += s }
+        for k in collecting.indices { collecting[k].text += s }
         for k in captureText.indices { captureText[k].text += s }
         if faultPart != nil { faultPart!.text += s }
     }
@@ -255,14 +286,14 @@ private final class Collector: NSObject, XMLParserDelegate {
         let depth = stack.count
         while let last = collecting.last, last.depth == depth {
             collecting.removeLast()
-            values[last.field].append(last.text.trimmingCharacters(in: .whitespacesAndNewlines))
+            values[last.field].append(Self.trimmed(last.text))
         }
         if let k = captureText.lastIndex(where: { $0.depth == depth }) {
             let c = captureText.remove(at: k)
-            result.captures[c.path] = c.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            result.captures[c.path] = Self.trimmed(c.text)
         }
         if let part = faultPart, part.depth == depth {
-            let text = part.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = Self.trimmed(part.text)
             if part.kind == "faultcode" || part.kind == "Value" {
                 if faultCode.isEmpty { faultCode = text }
             } else if faultReason.isEmpty {
@@ -275,17 +306,34 @@ private final class Collector: NSObject, XMLParserDelegate {
             result.fault = XMLRecordReader.Fault(code: faultCode, reason: faultReason, isClientFault: local == "Client" || local == "Sender")
             faultDepth = nil
         }
-        if recordDepth == depth {
-            let fields = zip(reader.fields, values).map { f, v in v.joined(separator: f.join) }
-            sink(RawRecord(line: recordLine, fields: fields))
-            result.records += 1
-            recordDepth = nil
+        if let start = recordDepth {
+            if depth == start {
+                let fields = zip(reader.fields, values).map { f, v in v.count == 1 ? v[0] : v.joined(separator: f.join) }
+                sink(RawRecord(line: recordLine, fields: fields))
+                result.records += 1
+                recordDepth = nil
+                nodes.removeAll(keepingCapacity: true)
+            } else {
+                nodes.removeLast()
+            }
         }
+        if matched == depth { matched = depth - 1 }
         stack.removeLast()
     }
 
     func parser(_ parser: XMLParser, parseErrorOccurred parseError: any Error) {
         if errorLine == nil { errorLine = parser.lineNumber }
+    }
+
+    /// The text without the white space XML puts around values (spaces, tabs, line breaks). Most
+    /// values have none: they come back as they are, without a copy.
+    static func trimmed(_ s: String) -> String {
+        func isSpace(_ u: UInt8) -> Bool { u == 0x20 || u == 0x09 || u == 0x0A || u == 0x0D }
+        let utf8 = s.utf8
+        guard let first = utf8.first, let last = utf8.last, isSpace(first) || isSpace(last) else { return s }
+        guard let start = utf8.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let end = utf8.lastIndex(where: { !isSpace($0) })!
+        return String(s[start...end])
     }
 
     static func attribute(_ name: XMLName, in attributes: [String: String]) -> String? {
