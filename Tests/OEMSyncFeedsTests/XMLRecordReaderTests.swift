@@ -58,6 +58,25 @@ struct XMLRecordReaderTests {
         #expect(result.fault == nil)
     }
 
+    @Test("entities and character references in text and attributes, Chinese text, a namespaced attribute")
+    func escapes() throws {
+        let ns = ["x": "urn:x", "meta": "urn:meta"]
+        let reader = XMLRecordReader(
+            records: try XMLPath("/x:r/x:i", namespaces: ns),
+            fields: [
+                .init(path: try XMLPath("x:name", namespaces: ns)), .init(path: try XMLPath("@note", namespaces: ns)),
+                .init(path: try XMLPath("@meta:src", namespaces: ns)),
+            ])
+        let xml = """
+            <x:r xmlns:x="urn:x" xmlns:m="urn:meta"><x:i note="A &amp; B &lt;1&gt; &#x4E2D;" m:src="oem">
+            <x:name>张伟 &amp; &#20013;文 &quot;ok&quot;</x:name></x:i></x:r>
+            """
+        let (records, _) = try read(reader, xml)
+        #expect(records.map(\.fields) == [["张伟 & 中文 \"ok\"", "A & B <1> 中", "oem"]])
+        // A prefix the document never binds is not well-formed.
+        #expect(error(reader, "<x:r xmlns:x=\"urn:x\"><y:i/></x:r>")?.kind == .malformed)
+    }
+
     @Test("another namespace is another document: a clear error naming both roots")
     func wrongNamespace() {
         let xml = "<Envelope xmlns=\"urn:not-soap\"><Body/></Envelope>"

@@ -308,6 +308,16 @@ private final class Collector {
         h.endElementNs = { ctx, _, _, _ in Collector.from(ctx).end() }
         h.characters = { ctx, text, length in Collector.from(ctx).text(text, Int(length)) }
         h.cdataBlock = { ctx, text, length in Collector.from(ctx).text(text, Int(length)) }
+        // Every error comes here instead of libxml2's stderr; a namespace error (a prefix the
+        // document never binds) is not fatal to libxml2, but would make names mean nothing.
+        h.serror = { ctx, error in
+            guard let ctx, let error else { return }
+            let collector = Collector.from(ctx)
+            if error.pointee.domain == Int32(XML_FROM_NAMESPACE.rawValue) {
+                let message = error.pointee.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "namespace error"
+                collector.fail(XMLPayloadError(.malformed, message, line: Int(error.pointee.line)))
+            }
+        }
         return h
     }
 
@@ -349,7 +359,10 @@ private final class Collector {
             guard let local = attributes[base], let start = attributes[base + 3], let end = attributes[base + 4] else { continue }
             let uri = attributes[base + 2].map { String(cString: $0) } ?? ""
             guard uri == wanted.namespace, String(cString: local) == wanted.local else { continue }
-            return String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+            let value = String(decoding: UnsafeBufferPointer(start: start, count: end - start), as: UTF8.self)
+            // Without entity substitution libxml2 hands `&amp;` in an attribute over as `&#38;`, and
+            // every literal `&` that way: turning them back gives the value exactly.
+            return value.contains("&#38;") ? value.replacingOccurrences(of: "&#38;", with: "&") : value
         }
         return nil
     }
