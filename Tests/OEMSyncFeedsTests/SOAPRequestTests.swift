@@ -66,5 +66,7 @@ struct SOAPRequestTests {
         #expect(throws: SOAPTemplate.ParseError.self) { try SOAPTemplate("<a>{{since</a>", allowed: ["since"]) }
         let t = try SOAPTemplate("<a>{{ since }}{{since}}</a>", allowed: ["since"])
         #expect(t.placeholders == ["since"] && t.render(["since": "<x>"]) == "<a>&lt;x&gt;&lt;x&gt;</a>")
+        // By scalar: an ampersand with a combining mark is escaped; a carriage return kept; other controls dropped.
+        #expect(XMLEscape.text("a&\u{301}b\r\n\u{1}c") == "a&amp;\u{301}b&#13;\nc")
     }
 }

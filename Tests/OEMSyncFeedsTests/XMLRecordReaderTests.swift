@@ -91,6 +91,8 @@ struct XMLRecordReaderTests {
             <soap:Envelope xmlns:soap="\(XMLRecordReader.soap11)"><soap:Body><soap:Fault>
             <faultcode>soap:Server</faultcode><faultstring>STAR:Service Unavailable</faultstring></soap:Fault></soap:Body></soap:Envelope>
             """
+        let dotted = v11.replacingOccurrences(of: "soap:Server", with: "soap:Client.Authentication")
+        #expect(try read(inventory, dotted).1.fault?.isClientFault == true, "a dotted client code is the client's fault")
         let (r1, f1) = try read(inventory, v11)
         #expect(r1.isEmpty)
         #expect(f1.fault == .init(code: "soap:Server", reason: "STAR:Service Unavailable", isClientFault: false))
@@ -115,6 +117,9 @@ struct XMLRecordReaderTests {
         #expect(m?.kind == .malformed, "\(String(describing: m))")
         #expect(m?.line == 3)
         #expect(error(inventory, "")?.kind == .truncated)
+        // Cut inside a start tag, and before the root: truncated too.
+        #expect(error(inventory, "<s:Envelope xmlns:s=\"\(XMLRecordReader.soap11)\"><s:Bo")?.kind == .truncated)
+        #expect(error(inventory, "<?xml version=\"1.0\"?>\n<!-- nothing -->")?.kind == .truncated)
     }
 
     // MARK: Attacks
@@ -138,6 +143,32 @@ struct XMLRecordReaderTests {
         #expect(e?.kind == .forbiddenDTD, "\(String(describing: e))")
         #expect(e?.message.contains("refused") == true)
         #expect(ContinuousClock.now - started < .seconds(2))
+    }
+
+    @Test("a DOCTYPE in UTF-16 (which the byte guard does not read) is refused by the parser's own callback")
+    func utf16Doctype() {
+        let xml = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><r>&x;</r>"
+        var bytes: [UInt8] = [0xFF, 0xFE]
+        for unit in xml.utf16 { bytes += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+        var records = 0
+        do {
+            _ = try inventory.read(bytes) { _ in records += 1 }
+            Issue.record("a UTF-16 DOCTYPE was accepted")
+        } catch {
+            #expect(error.kind == .forbiddenDTD, "\(error)")
+        }
+        #expect(records == 0)
+    }
+
+    @Test("well-formed oddities pass: a relative namespace URI (a libxml2 warning), one capture written with two prefixes")
+    func oddities() throws {
+        let reader = XMLRecordReader(
+            records: try XMLPath("/i:Inv/i:Item", namespaces: ["i": "VehicleInventory"]), fields: [.init(path: try XMLPath("@id", namespaces: [:]))],
+            captures: [try XMLPath("/i:Inv/i:Next", namespaces: ["i": "VehicleInventory"]), try XMLPath("/j:Inv/j:Next", namespaces: ["j": "VehicleInventory"])])
+        let (records, result) = try read(reader, "<Inv xmlns=\"VehicleInventory\"><Next>page-2</Next><Item id=\"1\"/><Item id=\"2\"/></Inv>")
+        #expect(records.map(\.fields) == [["1"], ["2"]])
+        #expect(reader.captures.count == 1)
+        #expect(result.captures[reader.captures[0]] == "page-2")
     }
 
     @Test("an external entity over HTTP is never fetched: nothing connects to the address it names")

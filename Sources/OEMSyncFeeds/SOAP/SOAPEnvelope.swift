@@ -135,19 +135,24 @@ public struct UsernameToken: Sendable, Hashable {
     }
 }
 
-/// Escaping for XML text and attribute values.
+/// Escaping for XML text and attribute values, by Unicode scalar (an `&` with a combining mark is
+/// still an `&`). Carriage returns are kept as `&#13;` (a parser would turn a raw one into a line
+/// feed); other C0 controls cannot be written in XML 1.0 and are dropped.
 enum XMLEscape {
     static func text(_ s: String) -> String {
         var out = ""
         out.reserveCapacity(s.utf8.count)
-        for c in s {
-            switch c {
+        for u in s.unicodeScalars {
+            switch u {
             case "&": out += "&amp;"
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&apos;"
-            default: out.append(c)
+            case "\r": out += "&#13;"
+            case "\n", "\t": out.unicodeScalars.append(u)
+            case _ where u.value < 0x20: continue
+            default: out.unicodeScalars.append(u)
             }
         }
         return out

@@ -2,7 +2,9 @@
 /// type declaration, and every entity attack (external entities reading files or calling URLs,
 /// billion laughs, quadratic blowup) needs one: whitespace, a BOM, the XML declaration, processing
 /// instructions and comments are allowed there; anything starting `<!` that is not a comment (a
-/// DOCTYPE, an ENTITY) is refused, before libxml2 has seen the declaration.
+/// DOCTYPE, an ENTITY) is refused, before libxml2 has seen the declaration. It reads ASCII-compatible
+/// encodings (UTF-8, GB18030, Latin-1); behind it, the reader's `internalSubset` callback refuses a
+/// DOCTYPE in any other (UTF-16, UCS-4, EBCDIC) before libxml2 reads a declaration.
 struct PrologGuard {
     private(set) var done = false
     private var line = 1

@@ -87,7 +87,10 @@ public struct XMLRecordReader: Sendable {
     public init(records: XMLPath, fields: [Field], captures: [XMLPath] = []) {
         self.records = records
         self.fields = fields
-        self.captures = captures
+        // One capture per place: two spellings of one path (other prefixes, same namespace) are one.
+        var unique: [XMLPath] = []
+        for c in captures where !unique.contains(where: { $0.steps == c.steps && $0.attribute == c.attribute }) { unique.append(c) }
+        self.captures = unique
     }
 
     public static let soap11 = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -102,9 +105,20 @@ public struct XMLRecordReader: Sendable {
             throw XMLPayloadError(.unreadable, "cannot open the XML payload '\(path)'", line: nil)
         }
         defer { try? handle.close() }
-        return try parse(maxBytes: maxBytes, record: record) {
-            guard let data = try? handle.read(upToCount: Self.chunkSize), !data.isEmpty else { return nil }
-            return [UInt8](data)
+        var readError: (any Error)?
+        do {
+            return try parse(maxBytes: maxBytes, record: record) {
+                do {
+                    guard let data = try handle.read(upToCount: Self.chunkSize), !data.isEmpty else { return nil }
+                    return [UInt8](data)
+                } catch {
+                    readError = error
+                    return nil
+                }
+            }
+        } catch {
+            if let readError { throw XMLPayloadError(.unreadable, "cannot read the XML payload '\(path)': \(readError)", line: nil) }
+            throw error
         }
     }
 
@@ -132,7 +146,13 @@ public struct XMLRecordReader: Sendable {
             var handler = Collector.handler()
             var prolog = PrologGuard()
             var context: xmlParserCtxtPtr?
-            defer { if let context { xmlFreeParserCtxt(context) } }
+            defer {
+                if let context {
+                    // A document libxml2 started for declarations (none should get this far) is not the context's to free.
+                    if let doc = context.pointee.myDoc { xmlFreeDoc(doc) }
+                    xmlFreeParserCtxt(context)
+                }
+            }
             var bytes = 0
             func failure(_ context: xmlParserCtxtPtr) -> XMLPayloadError {
                 if let problem = collector.problem { return problem }
@@ -169,7 +189,16 @@ public struct XMLRecordReader: Sendable {
                 if rc != 0 || collector.problem != nil { throw failure(context) }
             }
             guard let context else { throw XMLPayloadError(.truncated, "the XML payload is empty: it has no root element", line: nil) }
-            if xmlParseChunk(context, nil, 0, 1) != 0 || collector.problem != nil { throw failure(context) }
+            if xmlParseChunk(context, nil, 0, 1) != 0 || collector.problem != nil {
+                // At the end of the input, an open element or no root at all is a cut, whatever libxml2 calls it.
+                if collector.problem == nil, !collector.stack.isEmpty || !collector.sawRoot {
+                    let open = context.pointee.name.map { "<\(String(cString: $0))>" } ?? "an element"
+                    throw XMLPayloadError(
+                        .truncated, collector.sawRoot ? "the XML payload ends inside \(open), \(collector.stack.count) elements deep" : "the XML payload ends before its root element",
+                        line: collector.line)
+                }
+                throw failure(context)
+            }
             if !collector.stack.isEmpty {
                 throw XMLPayloadError(.truncated, "the XML payload ends inside an element, \(collector.stack.count) deep", line: nil)
             }
@@ -308,12 +337,18 @@ private final class Collector {
         h.endElementNs = { ctx, _, _, _ in Collector.from(ctx).end() }
         h.characters = { ctx, text, length in Collector.from(ctx).text(text, Int(length)) }
         h.cdataBlock = { ctx, text, length in Collector.from(ctx).text(text, Int(length)) }
+        // A second line of defence behind the prolog guard, for encodings it does not read (UTF-16,
+        // UCS-4, EBCDIC): libxml2 reports a DOCTYPE here before it reads the declarations in it.
+        h.internalSubset = { ctx, _, _, _ in
+            Collector.from(ctx).fail(
+                XMLPayloadError(.forbiddenDTD, "the XML payload declares a document type; DTDs and entity declarations are refused (XXE, entity expansion)", line: nil))
+        }
         // Every error comes here instead of libxml2's stderr; a namespace error (a prefix the
         // document never binds) is not fatal to libxml2, but would make names mean nothing.
         h.serror = { ctx, error in
             guard let ctx, let error else { return }
             let collector = Collector.from(ctx)
-            if error.pointee.domain == Int32(XML_FROM_NAMESPACE.rawValue) {
+            if error.pointee.domain == Int32(XML_FROM_NAMESPACE.rawValue), error.pointee.level != XML_ERR_WARNING {
                 let message = error.pointee.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "namespace error"
                 collector.fail(XMLPayloadError(.malformed, message, line: Int(error.pointee.line)))
             }
@@ -345,7 +380,7 @@ private final class Collector {
             return known
         }
         let id = table.lookup(Self.name(local, uri))
-        if byPointer.count > 10_000 { byPointer.removeAll() }  // not interned after all: keep the cache bounded
+        if byPointer.count > 10_000 { byPointer.removeAll() }  // more distinct names than a document has: keep the cache bounded
         byPointer[key] = id
         recent[slot] = (l, u, id)
         return id
@@ -458,7 +493,7 @@ private final class Collector {
             add(Self.trimmed(last.text), to: last.field)
         }
         if recordDepth == nil {
-            if let k = captureText.lastIndex(where: { $0.depth == depth }) {
+            while let k = captureText.lastIndex(where: { $0.depth == depth }) {
                 let c = captureText.remove(at: k)
                 result.captures[reader.captures[c.capture]] = Self.trimmed(c.text)
             }
@@ -472,7 +507,8 @@ private final class Collector {
                 faultPart = nil
             }
             if faultDepth == depth {
-                let local = faultCode.split(separator: ":").last.map(String.init) ?? faultCode
+                // `soap:Client.Authentication`: the part before the first dot says whose fault it is.
+                let local = (faultCode.split(separator: ":").last.map(String.init) ?? faultCode).split(separator: ".").first.map(String.init) ?? ""
                 result.fault = XMLRecordReader.Fault(code: faultCode, reason: faultReason, isClientFault: local == "Client" || local == "Sender")
                 faultDepth = nil
             }
