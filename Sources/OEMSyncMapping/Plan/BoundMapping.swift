@@ -11,6 +11,8 @@ public struct BoundMapping: Sendable {
     public let expectedFieldCount: Int?
     /// For a JSON source: the paths records are read into, field `i` from `fields[i]`.
     public let paths: [(path: JSONPath, join: String)]
+    /// For an XML source: the same, as XML paths.
+    public let xmlPaths: [(path: XMLPath, join: String)]
 
     enum BoundInput: Sendable {
         case index(Int)
@@ -22,15 +24,24 @@ public struct BoundMapping: Sendable {
         public var description: String
     }
 
-    /// Binds a JSON mapping: every distinct path the columns read becomes one field.
+    /// Binds a JSON (or XML) mapping: every distinct path the columns read becomes one field.
     public init(json plan: MappingPlan) {
         self.plan = plan
         var paths: [(path: JSONPath, join: String)] = []
+        var xmlPaths: [(path: XMLPath, join: String)] = []
         func index(_ ref: FieldReference) -> Int {
-            guard case .path(let p, let join) = ref else { return -1 }
-            if let i = paths.firstIndex(where: { $0.path == p && $0.join == join }) { return i }
-            paths.append((p, join))
-            return paths.count - 1
+            switch ref {
+            case .path(let p, let join):
+                if let i = paths.firstIndex(where: { $0.path == p && $0.join == join }) { return i }
+                paths.append((p, join))
+                return paths.count - 1
+            case .xml(let p, let join):
+                if let i = xmlPaths.firstIndex(where: { $0.path == p && $0.join == join }) { return i }
+                xmlPaths.append((p, join))
+                return xmlPaths.count - 1
+            case .header, .index:
+                return -1
+            }
         }
         var inputs: [BoundInput] = []
         for column in plan.columns {
@@ -42,13 +53,18 @@ public struct BoundMapping: Sendable {
         }
         self.inputs = inputs
         self.paths = paths
+        self.xmlPaths = xmlPaths
         self.expectedFieldCount = nil
     }
+
+    /// Binds an XML mapping: every distinct path the columns read becomes one field.
+    public init(xml plan: MappingPlan) { self.init(json: plan) }
 
     /// - Parameter header: the first row of the file (nil for a source without a header row).
     public init(plan: MappingPlan, header: [String]?) throws(BindingError) {
         self.plan = plan
         self.paths = []
+        self.xmlPaths = []
         var positions: [String: Int] = [:]
         var duplicates: Set<String> = []
         for (i, name) in (header ?? []).enumerated() {
@@ -64,6 +80,9 @@ public struct BoundMapping: Sendable {
                 return i
             case .path(let p, _):
                 missing.append("JSON path '\(p.text)' (a JSON mapping cannot read a CSV file)")
+                return -1
+            case .xml(let p, _):
+                missing.append("XML path '\(p.text)' (an XML mapping cannot read a CSV file)")
                 return -1
             case .header(let name):
                 if duplicates.contains(name) { ambiguous.append(name) }

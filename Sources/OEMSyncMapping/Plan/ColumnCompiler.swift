@@ -11,6 +11,8 @@ struct ColumnCompiler {
     let headerless: Bool
     /// For a JSON source, the number of `[*]` in its records path (how far `^` may reach); nil for CSV.
     let json: Int?
+    /// For an XML source: the prefixes its field paths use.
+    var xml: [String: String]? = nil
     /// Key columns are always required: a record without its key cannot be written.
     let isKey: Bool
 
@@ -69,10 +71,11 @@ struct ColumnCompiler {
                 }
             }
         }
-        var joinsValues = false  // a JSON path with [*]: join separates its values
+        var joinsValues = false  // a JSON path with [*], or any XML element (it may repeat): join separates its values
         if case .field(.path(let p, _))? = input { joinsValues = p.hasWildcard }
+        if case .field(.xml(let p, _))? = input { joinsValues = p.attribute == nil }
         if let j = entry("join"), entry("sources") == nil, !joinsValues {
-            reader.error("104", "join only applies to sources, or to a JSON source path with [*]", at: j.keyNode)
+            reader.error("104", "join only applies to sources, to a JSON source path with [*], or to an XML element path", at: j.keyNode)
         }
 
         // Type, taken from the dictionary when the mapping does not say.
@@ -177,6 +180,20 @@ struct ColumnCompiler {
     }
 
     private func fieldReference(_ node: Node, join: String = ",", reader: inout YAMLReader) -> FieldReference? {
+        if let namespaces = xml {
+            guard let text = reader.nonEmptyString(node, what: "an XML path") else { return nil }
+            do {
+                let path = try XMLPath(text, namespaces: namespaces)
+                guard !path.absolute else {
+                    reader.error("210", "an XML field path is relative to the record: '\(text)' starts at the document root", at: node, help: MappingCompiler.xmlPathHelp)
+                    return nil
+                }
+                return .xml(path, join: join)
+            } catch {
+                reader.error("210", error.description, at: node, help: MappingCompiler.xmlPathHelp)
+                return nil
+            }
+        }
         if let depth = json {
             guard let text = reader.nonEmptyString(node, what: "a JSON path") else { return nil }
             do {

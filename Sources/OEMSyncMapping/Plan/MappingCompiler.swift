@@ -25,7 +25,7 @@ public struct MappingCompiler {
     static let topKeys = [
         "oemsync_mapping", "name", "version", "description", "source", "target", "timezone", "columns",
     ]
-    static let sourceKeys = ["format", "header", "delimiter", "encoding", "records"]
+    static let sourceKeys = ["format", "header", "delimiter", "encoding", "records", "namespaces"]
     static let csvSourceKeys: Set<String> = ["header", "delimiter", "encoding"]
     static let targetKeys = ["table", "key"]
 
@@ -110,6 +110,7 @@ public struct MappingCompiler {
                 var compiler = ColumnCompiler(
                     name: column.key, keyNode: column.keyNode, dictionary: dictionary, mappingZone: zone,
                     headerless: !source.header, json: source.format == .json ? source.recordsDepth : nil,
+                    xml: source.format == .xml ? source.namespaces : nil,
                     isKey: key.contains { $0.0 == column.key })
                 if let plan = compiler.compile(column.value, reader: &reader) {
                     columns.append(plan)
@@ -149,16 +150,19 @@ public struct MappingCompiler {
     private func readSource(_ node: Node, reader: inout YAMLReader) -> SourceSpec {
         var spec = SourceSpec()
         guard let keys = reader.entries(node, what: "source", allowed: Self.sourceKeys) else { return spec }
+        // An XML records path needs the namespaces, wherever they are written.
+        let isXML = keys.contains { k in
+            if k.key == "format", case .scalar(let s) = k.value { return s.string == "xml" }
+            return false
+        }
         for k in keys {
             switch k.key {
             case "format":
                 if let f = reader.string(k.value, what: "source format") {
                     if let format = SourceSpec.Format(rawValue: f) {
                         spec.format = format
-                    } else if f == "xml" {
-                        reader.error("104", "source format 'xml' is not available in this version of oemsync", at: k.value, notes: ["available: csv, json"])
                     } else {
-                        reader.error("104", "invalid source format '\(f)'", at: k.value, notes: ["expected one of: csv, json"])
+                        reader.error("104", "invalid source format '\(f)'", at: k.value, notes: ["expected one of: csv, json, xml"])
                     }
                 }
             case "header": spec.header = reader.bool(k.value, what: "header") ?? true
@@ -182,6 +186,18 @@ public struct MappingCompiler {
                         reader.error("104", "invalid encoding '\(e)'", at: k.value, notes: ["expected one of: auto, utf-8, gb18030 (gbk)"])
                     }
                 }
+            case "namespaces":
+                guard let entries = reader.entries(k.value, what: "namespaces") else { continue }
+                for e in entries {
+                    guard let uri = reader.nonEmptyString(e.value, what: "the namespace of prefix '\(e.key)'") else { continue }
+                    if e.key.isEmpty || !e.key.allSatisfy(XMLPath.isNameCharacter) || e.key.contains(".") {
+                        reader.error("104", "invalid namespace prefix '\(e.key)'", at: e.keyNode, help: "prefixes are names such as soap, star, wsse")
+                    } else {
+                        spec.namespaces[e.key] = uri
+                    }
+                }
+            case "records" where isXML:
+                break  // read below, once the namespaces are known
             case "records":
                 if let text = reader.nonEmptyString(k.value, what: "records") {
                     do {
@@ -198,14 +214,32 @@ public struct MappingCompiler {
             default: break
             }
         }
+        if spec.format == .xml, let k = keys.first(where: { $0.key == "records" }), let text = reader.nonEmptyString(k.value, what: "records") {
+            do {
+                let path = try XMLPath(text, namespaces: spec.namespaces)
+                if path.absolute, path.attribute == nil {
+                    spec.xmlRecords = path
+                } else {
+                    reader.error("210", "an XML records path is an element path from the document root, starting with '/'", at: k.value, help: Self.xmlPathHelp)
+                }
+            } catch {
+                reader.error("210", error.description, at: k.value, help: Self.xmlPathHelp)
+            }
+        }
         // Options of the other format are mistakes, not silently ignored settings.
         for k in keys {
-            if spec.format == .json, Self.csvSourceKeys.contains(k.key) {
-                reader.error("104", "\(k.key) applies to format: csv only (JSON is always UTF-8, with named fields)", at: k.keyNode)
+            if spec.format != .csv, Self.csvSourceKeys.contains(k.key) {
+                reader.error("104", "\(k.key) applies to format: csv only (\(spec.format == .json ? "JSON is always UTF-8, with named fields" : "XML says its own encoding"))", at: k.keyNode)
             }
             if spec.format == .csv, k.key == "records" {
-                reader.error("104", "records applies to format: json only", at: k.keyNode)
+                reader.error("104", "records applies to format: json and xml only", at: k.keyNode)
             }
+            if spec.format != .xml, k.key == "namespaces" {
+                reader.error("104", "namespaces applies to format: xml only", at: k.keyNode)
+            }
+        }
+        if spec.format == .xml, !keys.contains(where: { $0.key == "records" }) {
+            reader.error("102", "an xml source needs records: the element path of the records, e.g. records: /soap:Envelope/soap:Body/star:ShowVehicleInventory/…", at: node)
         }
         if spec.format == .json, spec.records == nil, !keys.contains(where: { $0.key == "records" }) {
             reader.error("102", "a json source needs records: the JSON path of the records, e.g. records: $.data.list[*]", at: node)
@@ -214,6 +248,7 @@ public struct MappingCompiler {
     }
 
     public static let pathHelp = "paths look like $.data.list[*], customer.mobile, options[0].code, ['车架号'] or ^.orderNo"
+    public static let xmlPathHelp = "XML paths use the prefixes of source: namespaces:, e.g. /soap:Envelope/soap:Body/star:Items/star:Item for records, star:Vehicle/star:VehicleID or @currencyID for a field"
 
     func readZone(_ node: Node, reader: inout YAMLReader) -> ZoneConverter? {
         guard let id = reader.nonEmptyString(node, what: "timezone") else { return nil }

@@ -33,6 +33,9 @@ public struct SourceSpec: Sendable, Hashable {
         case csv
         /// JSON payloads (REST responses, JSON files): records at a path, fields by path.
         case json
+        /// XML payloads (SOAP responses, STAR documents): records at an element path, fields by
+        /// namespace-aware paths, prefixes bound in `namespaces:`.
+        case xml
     }
 
     public var format: Format
@@ -42,6 +45,9 @@ public struct SourceSpec: Sendable, Hashable {
     public var encoding: TextEncoding
     /// JSON: where the records are in each payload (`$.data.list[*]`).
     public var records: JSONPath?
+    /// XML: the records' element path from the document root, and the prefixes the paths use.
+    public var xmlRecords: XMLPath?
+    public var namespaces: [String: String] = [:]
 
     public init(
         format: Format = .csv, header: Bool = true, delimiter: UInt8 = UInt8(ascii: ","), encoding: TextEncoding = .auto,
@@ -142,12 +148,16 @@ public enum FieldReference: Sendable, Hashable, CustomStringConvertible {
     /// A JSON path, relative to the record, the document root (`$`) or an enclosing record (`^`);
     /// the values of a `[*]` path are joined by `join`.
     case path(JSONPath, join: String)
+    /// An XML path relative to the record (`star:Vehicle/star:VehicleID`, `@currencyID`); the
+    /// values of a repeated element are joined by `join`.
+    case xml(XMLPath, join: String)
 
     public var description: String {
         switch self {
         case .header(let h): return "'\(h)'"
         case .index(let i): return "column \(i + 1)"
         case .path(let p, _): return "'\(p.text)'"
+        case .xml(let p, _): return "'\(p.text)'"
         }
     }
 }

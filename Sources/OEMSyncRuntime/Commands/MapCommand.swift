@@ -72,6 +72,7 @@ public enum MapCommand {
     /// Reads and maps the whole sample (a sample is small; the daemon streams).
     static func mapFile(_ path: String, plan: MappingPlan) throws -> (MappedBatch, [String]?) {
         if plan.source.format == .json { return (try mapJSON(path, plan: plan), nil) }
+        if plan.source.format == .xml { return (try mapXML(path, plan: plan), nil) }
         let csv: BoundCSV
         do {
             csv = try BoundCSV(path: path, plan: plan)
@@ -88,6 +89,24 @@ public enum MapCommand {
         var records: [RawRecord] = []
         while let r = try reader.next() { records.append(r) }
         return (BatchMapper(bound).map(records), header)
+    }
+
+    /// An XML sample: one payload as the OEM sends it (a SOAP response), streamed through the
+    /// guarded reader, records at the mapping's element path.
+    static func mapXML(_ path: String, plan: MappingPlan) throws -> MappedBatch {
+        guard let records = plan.source.xmlRecords else { throw InputError(description: "the mapping has no records path") }
+        let bound = BoundMapping(xml: plan)
+        let reader = XMLRecordReader(records: records, fields: bound.xmlPaths.map { XMLRecordReader.Field(path: $0.path, join: $0.join) })
+        var read: [RawRecord] = []
+        let result: XMLRecordReader.Result
+        do {
+            result = try reader.read(file: path) { read.append($0) }
+        } catch {
+            throw InputError(description: "'\(path)': \(error.description)")
+        }
+        if let fault = result.fault { throw InputError(description: "'\(path)' is a SOAP Fault: \(fault.code): \(fault.reason)") }
+        // Records are numbered by the line they start on.
+        return BatchMapper(bound).map(read)
     }
 
     /// A JSON sample: one payload as the API sends it (a page), records at the mapping's path.

@@ -16,7 +16,7 @@ enum MapReport {
         out += "nothing was written.\n\n"
 
         // A CSV record is found by its line; a JSON record by its place among the payload's records.
-        let unit = plan.source.format == .json ? "record" : "line"
+        let unit = plan.source.format == .csv ? "line" : "record"
         let names = [unit] + plan.columns.map(\.name)
         var table: [[String]] = []
         for (i, row) in batch.rows.prefix(limit).enumerated() {

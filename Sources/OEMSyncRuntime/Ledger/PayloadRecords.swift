@@ -23,7 +23,8 @@ struct PayloadRecords {
     static func read(_ payload: BatchPayload, plan: MappingPlan) throws(Unreadable) -> PayloadRecords {
         switch plan.source.format {
         case .json: return try json(payload, plan: plan)
-        default: return try csv(payload, plan: plan)
+        case .xml: throw Unreadable(description: "mapping '\(plan.file)' reads XML: replaying XML payloads comes with the SOAP source")
+        case .csv: return try csv(payload, plan: plan)
         }
     }
 

@@ -70,5 +70,5 @@ public struct XMLPath: Sendable, Hashable, CustomStringConvertible {
         return XMLName(uri, String(pieces[1]))
     }
 
-    static func isNameCharacter(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" || c == "-" || c == "." }
+    public static func isNameCharacter(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" || c == "-" || c == "." }
 }
