@@ -104,10 +104,10 @@ let package = Package(
             dependencies: ["OEMSyncMapping"],
             swiftSettings: swiftSettings),
 
-        // The XML reader's benchmark (scripts/bench-soap): a SOAP inventory file into raw records.
+        // The XML benchmark (scripts/bench-soap): a SOAP inventory file read and mapped.
         .executableTarget(
             name: "oemsync-bench-xml",
-            dependencies: ["OEMSyncFeeds", "OEMSyncCore"],
+            dependencies: ["OEMSyncFeeds", "OEMSyncMapping", "OEMSyncCore"],
             swiftSettings: swiftSettings),
 
         // A local OEM: REST endpoints (OAuth2, paged orders and vehicles) with switchable faults, for
