@@ -88,7 +88,7 @@ struct MapMapping: ParsableCommand {
     @Argument(help: "The mapping file.")
     var mapping: String
 
-    @Option(name: .long, help: "The sample payload: a CSV file, or a JSON payload (a saved API response) for a JSON mapping.")
+    @Option(name: .long, help: "The sample payload: a CSV file, a JSON payload (a saved API response) for a JSON mapping, or an XML payload (a saved SOAP response) for an XML mapping.")
     var input: String
 
     @Option(name: .long, help: "The data dictionary folder (default: a dictionary/ folder beside the mapping or up to three folders above it).")
