@@ -177,7 +177,10 @@ struct RESTPipelineTests {
             Fault(.slow(seconds: 3), after: 0), Fault(.reset, count: 2, after: 2), Fault(.truncated, after: 5), Fault(.invalidJSON, after: 7),
         ]
         try await withSimulator(config: config) { oem in
-            let ws = try RESTWorkspace(backend, feeds: [RESTWorkspace.ordersV1(oem, extra: "timeout: 300ms")], oem: oem)
+            // The timeout is well below the 3 s fault and well above a loaded machine's answer; the spare
+            // attempts keep a genuinely slow answer on a busy CI machine from exhausting the retries.
+            let ws = try RESTWorkspace(
+                backend, feeds: [RESTWorkspace.ordersV1(oem, extra: "timeout: 1s\nretry: {max_attempts: 8}")], oem: oem)
             let run = try await ws.sync(random: 0.5)
             #expect(run.status == 0, "\(run.err)")
             #expect(try ws.orders() == expected.orders)
