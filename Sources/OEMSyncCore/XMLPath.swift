@@ -53,6 +53,14 @@ public struct XMLPath: Sendable, Hashable, CustomStringConvertible {
         self.attribute = attribute
     }
 
+    /// A path from its names; its text writes them in Clark notation (`/{uri}Envelope/{uri}Body`).
+    public init(absolute: Bool, steps: [XMLName], attribute: XMLName? = nil) {
+        self.absolute = absolute
+        self.steps = steps
+        self.attribute = attribute
+        text = (absolute ? "/" : "") + (steps.map(\.description) + (attribute.map { ["@" + $0.description] } ?? [])).joined(separator: "/")
+    }
+
     static func name(_ part: Substring, in text: String, namespaces: [String: String], isAttribute: Bool) throws(ParseError) -> XMLName {
         let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
         guard pieces.count <= 2, pieces.allSatisfy({ !$0.isEmpty && $0.allSatisfy(Self.isNameCharacter) }) else {

@@ -38,7 +38,13 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         defer { lock.unlock() }
         // Reset keeps the live connections, the TLS session cache and the DNS cache.
         curl_easy_reset(handle)
-        let sink = ResponseSink(limit: settings.maxResponseBytes)
+        let sink: ResponseSink
+        do {
+            sink = try ResponseSink(limit: settings.maxResponseBytes, file: request.responseFile)
+        } catch {
+            throw TransportError(.other, "cannot write the response to '\(request.responseFile ?? "")': \(error)")
+        }
+        defer { sink.close() }
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
         let context = Unmanaged.passUnretained(sink).toOpaque()
@@ -53,7 +59,8 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
         _ = oemsync_curl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
         var seconds = 0.0
         _ = oemsync_curl_getinfo_double(handle, CURLINFO_TOTAL_TIME, &seconds)
-        return HTTPResponse(status: status, headers: sink.headers, body: sink.body, seconds: seconds)
+        sink.close()
+        return HTTPResponse(status: status, headers: sink.headers, body: sink.body, seconds: seconds, bodyFile: request.responseFile, bodySize: sink.size)
     }
 
     private func configure(
@@ -137,6 +144,8 @@ public final class CurlTransport: HTTPTransport, @unchecked Sendable {
             kind = .tls
         case CURLE_FILESIZE_EXCEEDED: kind = .tooLarge
         case CURLE_WRITE_ERROR where sink.exceeded: kind = .tooLarge
+        case CURLE_WRITE_ERROR where sink.fileFailed:
+            return TransportError(.other, "cannot write the response to its spool file (disk full?)", code: Int(code.rawValue))
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: kind = .invalidRequest
         default: kind = .other
         }
@@ -153,21 +162,50 @@ final class ResponseSink {
     var headers: [(name: String, value: String)] = []
     let limit: Int
     var exceeded = false
+    /// Bytes of body received.
+    private(set) var size = 0
     let errorBuffer: UnsafeMutablePointer<CChar>
+    /// The body's file, when the request spools it to disk.
+    private var file: UnsafeMutablePointer<FILE>?
+    var fileFailed = false
 
-    init(limit: Int) {
+    struct CannotOpen: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    init(limit: Int, file path: String? = nil) throws(CannotOpen) {
         self.limit = limit
+        if let path {
+            guard let f = fopen(path, "w") else { throw CannotOpen(description: String(cString: strerror(errno))) }
+            file = f
+        }
         errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
-    deinit { errorBuffer.deallocate() }
+    deinit {
+        close()
+        errorBuffer.deallocate()
+    }
+
+    func close() {
+        if let file { fclose(file) }
+        file = nil
+    }
 
     func append(_ data: UnsafeMutablePointer<CChar>?, _ count: Int) -> Int {
         guard let data, count > 0 else { return 0 }
-        guard body.count + count <= limit else {
+        guard size + count <= limit else {
             exceeded = true
             return 0  // stops the transfer with CURLE_WRITE_ERROR
+        }
+        size += count
+        if let file {
+            guard fwrite(data, 1, count, file) == count else {
+                fileFailed = true
+                return 0
+            }
+            return count
         }
         data.withMemoryRebound(to: UInt8.self, capacity: count) { body.append(contentsOf: UnsafeBufferPointer(start: $0, count: count)) }
         return count
@@ -184,6 +222,6 @@ final class ResponseSink {
         let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
         let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
         headers.append((name, value))
-        if name == "content-length", let n = Int(value), n > 0, n <= limit { body.reserveCapacity(n) }
+        if name == "content-length", file == nil, let n = Int(value), n > 0, n <= limit { body.reserveCapacity(n) }
     }
 }

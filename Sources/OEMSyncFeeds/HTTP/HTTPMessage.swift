@@ -1,3 +1,5 @@
+import Foundation
+
 /// One HTTP request as the transport sends it.
 public struct HTTPRequest: Sendable {
     public var method: String
@@ -5,12 +7,18 @@ public struct HTTPRequest: Sendable {
     /// Header fields in order; names as written.
     public var headers: [(name: String, value: String)]
     public var body: [UInt8]?
+    /// Where the response body is written instead of memory (a SOAP response of hundreds of
+    /// megabytes): the file is created or truncated for each attempt.
+    public var responseFile: String?
 
-    public init(method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil) {
+    public init(
+        method: String = "GET", url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil, responseFile: String? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
         self.body = body
+        self.responseFile = responseFile
     }
 }
 
@@ -22,12 +30,29 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// Seconds from the start of the request to the end of the response.
     public var seconds: Double
+    /// The file holding the body, when the request asked for one (``body`` is then empty).
+    public var bodyFile: String?
+    /// The body's size in bytes, in memory or in the file.
+    public var bodySize: Int
 
-    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = [], seconds: Double = 0) {
+    public init(
+        status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = [], seconds: Double = 0, bodyFile: String? = nil,
+        bodySize: Int? = nil
+    ) {
         self.status = status
         self.headers = headers.map { ($0.name.lowercased(), $0.value) }
         self.body = body
         self.seconds = seconds
+        self.bodyFile = bodyFile
+        self.bodySize = bodySize ?? body.count
+    }
+
+    /// Up to `limit` bytes of the body, from memory or its file (an error answer, a payload kept for the ledger).
+    public func bodyPrefix(_ limit: Int) -> [UInt8] {
+        guard let bodyFile else { return Array(body.prefix(limit)) }
+        guard let handle = FileHandle(forReadingAtPath: bodyFile) else { return [] }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: limit)).map { [UInt8]($0 ?? Data()) } ?? []
     }
 
     /// The first value of a header field (case-insensitive name).

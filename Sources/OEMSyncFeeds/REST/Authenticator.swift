@@ -19,6 +19,9 @@ public enum AuthMethod: Sendable, Hashable {
     case apiKey(name: String, inQuery: Bool, value: Secret)
     /// HTTP basic authentication.
     case basic(user: String, password: Secret)
+    /// WS-Security UsernameToken, in the SOAP envelope's header (the SOAP source writes it; nothing
+    /// goes into the HTTP headers). `digest`: PasswordDigest rather than PasswordText.
+    case wsSecurity(user: String, password: Secret, digest: Bool)
 }
 
 public struct OAuth2Settings: Sendable, Hashable {
@@ -65,7 +68,7 @@ public final class Authenticator: @unchecked Sendable {
     /// Adds the credentials to `request`; fetches a token through `transport` when needed.
     public func authorize(_ request: inout HTTPRequest, transport: any HTTPTransport, clock: any SyncClock) throws(AuthFailure) {
         switch method {
-        case .none: return
+        case .none, .wsSecurity: return
         case .basic(let user, let password):
             request.headers.append(("Authorization", "Basic " + Data("\(user):\(password.value)".utf8).base64EncodedString()))
         case .apiKey(let name, let inQuery, let value):

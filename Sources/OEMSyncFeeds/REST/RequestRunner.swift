@@ -81,7 +81,15 @@ public struct RequestRunner: Sendable {
         self.onAttempt = onAttempt
     }
 
-    public func fetch<Value: Sendable>(_ request: HTTPRequest, accept: (HTTPResponse) -> Acceptance<Value>) -> FetchResult<Value> {
+    /// - Parameter inspectError: reads the body of a non-2xx answer that has one worth reading (a
+    ///   SOAP Fault comes with HTTP 500 whether it is the server's or the client's): its verdict
+    ///   replaces the status's. Nil: the status decides.
+    /// - Parameter prepare: makes each attempt's request anew (a WS-Security header's nonce and
+    ///   creation time must not be sent twice).
+    public func fetch<Value: Sendable>(
+        _ request: HTTPRequest, prepare: ((inout HTTPRequest) -> Void)? = nil, accept: (HTTPResponse) -> Acceptance<Value>,
+        inspectError: ((HTTPResponse) -> Acceptance<Value>?)? = nil
+    ) -> FetchResult<Value> {
         let host = Self.host(of: request.url)
         var attempts: [AttemptNote] = []
         var requests = 0
@@ -104,6 +112,7 @@ public struct RequestRunner: Sendable {
                 }
             }
             var authorized = request
+            prepare?(&authorized)
             var problem: String
             var retryAfter: Duration?
             var retryable = true
@@ -131,6 +140,20 @@ public struct RequestRunner: Sendable {
                 let response = try transport.send(authorized)
                 lastResponse = response
                 if response.status >= 500 { breakers.failure(host: host, at: clock.uptime()) } else { breakers.success(host: host) }
+                let verdict = (200..<300).contains(response.status) ? nil : inspectError?(response)
+                if let verdict {
+                    switch verdict {
+                    case .accept(let value): return result(.success(value, response))
+                    case .retry(let why):
+                        problem = why
+                        if response.status == 429 || response.status == 503 {
+                            retryAfter = response.header("retry-after").flatMap { RetryAfter.parse($0, now: clock.now()) }
+                        }
+                    case .reject(let why):
+                        attempts.append(AttemptNote(problem: why, waited: nil, fromRetryAfter: false))
+                        return result(.failure(message: why, response: response))
+                    }
+                } else {
                 switch response.status {
                 case 200..<300:
                     switch accept(response) {
@@ -160,6 +183,7 @@ public struct RequestRunner: Sendable {
                     problem = "HTTP \(response.status)"
                     if let code = (try? JSONParser.parse(response.body))?[key: "error"]?.fieldText, code.count < 80 { problem += " (\(code))" }
                     retryable = false
+                }
                 }
             } catch {
                 problem = error.kind == .timeout ? "timeout: \(error.message)" : error.message

@@ -15,6 +15,8 @@ public struct XMLPayloadError: Error, Sendable, Hashable, CustomStringConvertibl
         case unexpectedRoot
         case tooLarge
         case unreadable
+        /// The caller asked the reader to stop (its record callback answered false).
+        case stopped
     }
 
     public var kind: Kind
@@ -77,6 +79,8 @@ public struct XMLRecordReader: Sendable {
         /// The text at each capture path (the first occurrence).
         public var captures: [XMLPath: String] = [:]
         public var fault: Fault?
+        /// The first element inside a SOAP Body (the business document, a Fault), when the root is an Envelope.
+        public var bodyElement: XMLName?
         public var bytes = 0
     }
 
@@ -101,6 +105,15 @@ public struct XMLRecordReader: Sendable {
 
     /// Reads the file at `path`, calling `record` for each record in document order.
     public func read(file path: String, maxBytes: Int = 1 << 40, record: (RawRecord) -> Void) throws(XMLPayloadError) -> Result {
+        try readRecords(file: path, maxBytes: maxBytes, while: { r in
+            record(r)
+            return true
+        })
+    }
+
+    /// Reads the file at `path` while `record` answers true; false stops the parse at once with a
+    /// ``XMLPayloadError/Kind/stopped`` error.
+    public func readRecords(file path: String, maxBytes: Int = 1 << 40, while record: (RawRecord) -> Bool) throws(XMLPayloadError) -> Result {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw XMLPayloadError(.unreadable, "cannot open the XML payload '\(path)'", line: nil)
         }
@@ -125,7 +138,10 @@ public struct XMLRecordReader: Sendable {
     /// Reads a payload held in memory.
     public func read(_ bytes: [UInt8], maxBytes: Int = 1 << 40, record: (RawRecord) -> Void) throws(XMLPayloadError) -> Result {
         var offset = 0
-        return try parse(maxBytes: maxBytes, record: record) {
+        return try parse(maxBytes: maxBytes, record: { r in
+            record(r)
+            return true
+        }) {
             guard offset < bytes.count else { return nil }
             let end = min(bytes.count, offset + Self.chunkSize)
             defer { offset = end }
@@ -139,7 +155,7 @@ public struct XMLRecordReader: Sendable {
         return true
     }()
 
-    private func parse(maxBytes: Int, record: (RawRecord) -> Void, next: () -> [UInt8]?) throws(XMLPayloadError) -> Result {
+    private func parse(maxBytes: Int, record: (RawRecord) -> Bool, next: () -> [UInt8]?) throws(XMLPayloadError) -> Result {
         _ = Self.libxml2Ready
         return try withoutActuallyEscaping(record) { sink throws(XMLPayloadError) in
             let collector = Collector(reader: self, sink: sink)
@@ -271,7 +287,7 @@ private struct FieldTree {
 /// back on one thread, one callback at a time.
 private final class Collector {
     let reader: XMLRecordReader
-    let sink: (RawRecord) -> Void
+    let sink: (RawRecord) -> Bool
     let tree: FieldTree
     let recordSteps: [Int32]
     let captureSteps: [[Int32]]
@@ -314,7 +330,7 @@ private final class Collector {
         var uri: UInt
     }
 
-    init(reader: XMLRecordReader, sink: @escaping (RawRecord) -> Void) {
+    init(reader: XMLRecordReader, sink: @escaping (RawRecord) -> Bool) {
         self.reader = reader
         self.sink = sink
         var table = NameTable()
@@ -453,6 +469,11 @@ private final class Collector {
                 captureText.append((depth, k, []))
             }
         }
+        if depth == 3, result.bodyElement == nil, outer[1].local == "Body", outer[0].local == "Envelope",
+            outer[0].namespace == XMLRecordReader.soap11 || outer[0].namespace == XMLRecordReader.soap12
+        {
+            result.bodyElement = name
+        }
         if depth == 3, name.local == "Fault", name.namespace == XMLRecordReader.soap11 || name.namespace == XMLRecordReader.soap12,
             outer[1] == XMLName(name.namespace, "Body")
         {
@@ -515,8 +536,10 @@ private final class Collector {
             if !outer.isEmpty { outer.removeLast() }
         } else if let start = recordDepth {
             if depth == start {
-                sink(RawRecord(line: recordLine, fields: values))
                 result.records += 1
+                if !sink(RawRecord(line: recordLine, fields: values)) {
+                    fail(XMLPayloadError(.stopped, "stopped by the reader's caller", line: recordLine))
+                }
                 recordDepth = nil
                 nodes.removeAll(keepingCapacity: true)
             } else {

@@ -94,6 +94,12 @@ public enum CheckpointCommand {
             } catch {
                 return "not a REST checkpoint: \(error.description)"
             }
+        case .soap:
+            do {
+                _ = try SOAPCheckpoint.parse(value)
+            } catch {
+                return "not a SOAP checkpoint: \(error.description)"
+            }
         }
         return nil
     }

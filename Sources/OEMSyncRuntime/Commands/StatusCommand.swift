@@ -115,6 +115,21 @@ public enum StatusCommand {
             }
             if let pull = c.pull { parts.append("pull in progress, next \(pull.next), \(Plural.count(pull.pages, "page")) done") }
             status.position = parts.isEmpty ? "no pull finished yet" : parts.joined(separator: "; ")
+        case .soap:
+            guard let stored, let c = try? SOAPCheckpoint.parse(stored) else { return }
+            var parts: [String] = []
+            if let last = c.lastPull {
+                parts.append("last complete pull started \(Timestamp(microseconds: last))")
+                let seconds = max(0, (now.microseconds - last) / 1_000_000)
+                status.lagSeconds = seconds
+                status.lag = Duration.seconds(seconds).shortDescription + " behind"
+            }
+            if c.inPull {
+                var text = "pull in progress, next \(SOAPSource.position(of: c)), \(Plural.count(c.pages, "page")) done"
+                if let m = c.message { text += ", \(m.done) records of message \(m.id ?? "(no id)") in" }
+                parts.append(text)
+            }
+            status.position = parts.isEmpty ? "no pull finished yet" : parts.joined(separator: "; ")
         case .csvDrop(let drop):
             if let stored, let c = CSVDropCheckpoint.parse(stored) {
                 status.position =

@@ -73,6 +73,8 @@ public enum SyncCommand {
                 reports.append(CSVDropSync(feed: feed, source: drop, plan: plan, database: database, logger: logger).run())
             case .rest(let rest):
                 reports.append(RESTSync(feed: feed, settings: rest, plan: plan, database: database, services: services, logger: logger).run())
+            case .soap(let soap):
+                reports.append(SOAPSync(feed: feed, settings: soap, plan: plan, database: database, services: services, logger: logger).run())
             }
         }
         if options.json {

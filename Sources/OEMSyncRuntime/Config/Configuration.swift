@@ -110,6 +110,7 @@ public struct FeedSettings: Sendable {
 public enum SourceSettings: Sendable {
     case csvDrop(CSVDropSettings)
     case rest(RESTFeedSettings)
+    case soap(SOAPFeedSettings)
 
     public var csvDrop: CSVDropSettings? {
         if case .csvDrop(let s) = self { return s }
@@ -121,11 +122,23 @@ public enum SourceSettings: Sendable {
         return nil
     }
 
+    public var soap: SOAPFeedSettings? {
+        if case .soap(let s) = self { return s }
+        return nil
+    }
+
+    /// The credentials an HTTP source names.
+    public var credentials: String? { rest?.credentials ?? soap?.credentials }
+
+    /// The OEM's URL, for HTTP sources.
+    public var url: String? { rest?.source.url ?? soap?.source.url }
+
     /// `csv-drop`, `rest`: as the config names it.
     public var kind: String {
         switch self {
         case .csvDrop: return "csv-drop"
         case .rest: return "rest"
+        case .soap: return "soap"
         }
     }
 }

@@ -24,7 +24,7 @@ extension ConfigurationLoader {
     static let credentialKeys = ["auth", "rate_limit", "daily_quota", "quota_timezone"]
     static let authKeys = [
         "kind", "token_url", "client_id", "client_secret_file", "client_secret_env", "scope", "client_auth", "allow_http", "header",
-        "query_param", "key_file", "key_env", "user", "password_file", "password_env",
+        "query_param", "key_file", "key_env", "user", "password_file", "password_env", "password_type",
     ]
     /// Keys that would put a secret into the config file.
     static let inlineSecrets = ["client_secret": "client_secret_file or client_secret_env", "key": "key_file or key_env", "api_key": "key_file or key_env",
@@ -79,15 +79,7 @@ extension ConfigurationLoader {
             }
         }
         // stable: true says the pages are a keyset that records changing while paging do not shift.
-        if let r = value("retry") { settings.retry = readRetry(r.value, reader: &reader) }
-        if let t = value("timeout"), let d = readDuration(t.value, what: "timeout", reader: &reader) { settings.transport.timeout = d }
-        if let t = value("connect_timeout"), let d = readDuration(t.value, what: "connect_timeout", reader: &reader) {
-            settings.transport.connectTimeout = d
-        }
-        if let m = value("max_response_bytes"), let n = reader.int(m.value, what: "max_response_bytes", range: 1024...(4 << 30)) {
-            settings.transport.maxResponseBytes = n
-        }
-        if let t = value("tls") { readTLS(t.value, into: &settings, reader: &reader, resolve: resolve) }
+        readHTTP(keys, retry: &settings.retry, transport: &settings.transport, password: &settings.clientKeyPassword, reader: &reader, resolve: resolve)
         if let s = value("stable"), let stable = reader.bool(s.value, what: "stable") { settings.source.positional = !stable }
         return settings
     }
@@ -196,6 +188,17 @@ extension ConfigurationLoader {
         guard let keys = reader.entries(node, what: "incremental", allowed: Self.incrementalKeys) else { return nil }
         func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
         reader.require(["param", "field", "format"], in: keys, of: node, what: "incremental")
+        let times = readChangeTimes(keys, reader: &reader)
+        guard let p = value("param").flatMap({ reader.nonEmptyString($0.value, what: "param") }),
+            let fieldNode = value("field"), let field = readPath(fieldNode.value, what: "the change-time field", reader: &reader),
+            let times
+        else { return nil }
+        return Incremental(param: p, field: field, codec: times.codec, overlap: times.overlap, start: times.start)
+    }
+
+    /// The `format`, `timezone`, `overlap` and `start` of an incremental pull.
+    func readChangeTimes(_ keys: [YAMLReader.Entry], reader: inout YAMLReader) -> (codec: ChangeTimeCodec, overlap: Duration, start: Timestamp?)? {
+        func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
         var zone = ZoneConverter.utc
         if let z = value("timezone"), let id = reader.nonEmptyString(z.value, what: "timezone") {
             if let converter = ZoneConverter(identifier: id) { zone = converter } else {
@@ -223,17 +226,14 @@ extension ConfigurationLoader {
                 overlap = d
             }
         }
-        guard let p = value("param").flatMap({ reader.nonEmptyString($0.value, what: "param") }),
-            let fieldNode = value("field"), let field = readPath(fieldNode.value, what: "the change-time field", reader: &reader),
-            let pattern
-        else { return nil }
+        guard let pattern else { return nil }
         let codec = ChangeTimeCodec(pattern: pattern, zone: zone)
         var start: Timestamp?
         if let s = value("start"), let text = reader.nonEmptyString(s.value, what: "start") {
             start = codec.parse(text)
             if start == nil { reader.error("104", "start '\(text)' is not a time in the format \(pattern.text)", at: s.value) }
         }
-        return Incremental(param: p, field: field, codec: codec, overlap: overlap, start: start)
+        return (codec, overlap, start)
     }
 
     func readBodyErrors(_ node: Node, reader: inout YAMLReader) -> BodyErrorRule? {
@@ -271,20 +271,37 @@ extension ConfigurationLoader {
         return policy
     }
 
-    func readTLS(_ node: Node, into settings: inout RESTFeedSettings, reader: inout YAMLReader, resolve: (String) -> String) {
+    /// What every HTTP source has: `retry`, `timeout`, `connect_timeout`, `max_response_bytes`, `tls`.
+    func readHTTP(
+        _ keys: [YAMLReader.Entry], retry: inout RetryPolicy, transport: inout TransportSettings, password: inout SecretSource?,
+        reader: inout YAMLReader, resolve: (String) -> String
+    ) {
+        func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
+        if let r = value("retry") { retry = readRetry(r.value, reader: &reader) }
+        if let t = value("timeout"), let d = readDuration(t.value, what: "timeout", reader: &reader) { transport.timeout = d }
+        if let t = value("connect_timeout"), let d = readDuration(t.value, what: "connect_timeout", reader: &reader) {
+            transport.connectTimeout = d
+        }
+        if let m = value("max_response_bytes"), let n = reader.int(m.value, what: "max_response_bytes", range: 1024...(64 << 30)) {
+            transport.maxResponseBytes = n
+        }
+        if let t = value("tls") { readTLS(t.value, into: &transport, password: &password, reader: &reader, resolve: resolve) }
+    }
+
+    func readTLS(_ node: Node, into transport: inout TransportSettings, password: inout SecretSource?, reader: inout YAMLReader, resolve: (String) -> String) {
         guard let keys = reader.entries(node, what: "tls", allowed: Self.tlsKeys) else { return }
         for k in keys {
             guard let v = reader.nonEmptyString(k.value, what: k.key) else { continue }
             switch k.key {
-            case "ca_file": settings.transport.tls.caFile = resolve(v)
-            case "client_certificate": settings.transport.tls.clientCertificate = resolve(v)
-            case "client_key": settings.transport.tls.clientKey = resolve(v)
-            case "client_key_password_file": settings.clientKeyPassword = .file(resolve(v))
-            case "client_key_password_env": settings.clientKeyPassword = .environment(v)
+            case "ca_file": transport.tls.caFile = resolve(v)
+            case "client_certificate": transport.tls.clientCertificate = resolve(v)
+            case "client_key": transport.tls.clientKey = resolve(v)
+            case "client_key_password_file": password = .file(resolve(v))
+            case "client_key_password_env": password = .environment(v)
             default: break
             }
         }
-        let tls = settings.transport.tls
+        let tls = transport.tls
         if (tls.clientCertificate == nil) != (tls.clientKey == nil) {
             reader.error("104", "mutual TLS needs client_certificate and client_key together", at: node)
         }
@@ -361,11 +378,12 @@ extension ConfigurationLoader {
             return nil
         }
         reader.require(["kind"], in: keys, of: node, what: "auth")
-        guard let k = value("kind"), let kind = reader.choice(k.value, what: "auth kind", allowed: ["oauth2", "api_key", "basic", "none"]) else { return nil }
+        guard let k = value("kind"), let kind = reader.choice(k.value, what: "auth kind", allowed: ["oauth2", "api_key", "basic", "ws_security", "none"]) else { return nil }
         let used: [String: [String]] = [
             "oauth2": ["kind", "token_url", "client_id", "client_secret_file", "client_secret_env", "scope", "client_auth", "allow_http"],
             "api_key": ["kind", "header", "query_param", "key_file", "key_env"],
             "basic": ["kind", "user", "password_file", "password_env"],
+            "ws_security": ["kind", "user", "password_file", "password_env", "password_type"],
             "none": ["kind"],
         ]
         for e in keys where !used[kind]!.contains(e.key) && Self.inlineSecrets[e.key] == nil {
@@ -389,6 +407,12 @@ extension ConfigurationLoader {
             reader.require(["user"], in: keys, of: node, what: "basic auth")
             guard let user = string("user"), let s = secret("password", what: "the password") else { return nil }
             return .basic(user: user, password: s)
+        case "ws_security":
+            // PasswordDigest by default: the password never crosses the wire, and nonce + created stop a replay.
+            reader.require(["user"], in: keys, of: node, what: "ws_security auth")
+            let type = value("password_type").flatMap { reader.choice($0.value, what: "password_type", allowed: ["digest", "text"]) } ?? "digest"
+            guard let user = string("user"), let s = secret("password", what: "the password") else { return nil }
+            return .wsSecurity(user: user, password: s, digest: type == "digest")
         default:
             return AuthSettings.none
         }

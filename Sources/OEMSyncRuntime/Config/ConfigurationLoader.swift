@@ -16,7 +16,7 @@ public struct ConfigurationLoader {
     static let databaseKeys = ["url", "password_file", "password_env", "schema"]
     static let feedKeys = ["mapping", "source", "schedule", "keep_ok_payloads"]
     static let csvDropKeys = ["kind", "directory", "pattern", "ready", "marker_suffix", "stable_seconds", "batch_rows", "max_record_bytes"]
-    static let sourceKinds = ["csv-drop", "rest"]
+    static let sourceKinds = ["csv-drop", "rest", "soap"]
 
     public struct Result {
         public var configuration: Configuration?
@@ -189,15 +189,15 @@ public struct ConfigurationLoader {
         return feeds
     }
 
-    /// Every REST feed's `credentials:` names an entry of the `credentials:` section.
+    /// Every REST or SOAP feed's `credentials:` names an entry of the `credentials:` section.
     private func checkCredentialNames(_ feeds: [FeedSettings], _ names: Set<String>, reader: inout YAMLReader) {
         for feed in feeds {
-            guard let rest = feed.source.rest, !names.contains(rest.credentials) else { continue }
-            let help = Suggestion.closest(to: rest.credentials, in: names).map { "did you mean '\($0)'?" }
+            guard let credentials = feed.source.credentials, !names.contains(credentials) else { continue }
+            let help = Suggestion.closest(to: credentials, in: names).map { "did you mean '\($0)'?" }
             let known = names.sorted()
             reader.add(
                 .error(
-                    "C110", "feed '\(feed.name)' names credentials '\(rest.credentials)', which the config does not define",
+                    "C110", "feed '\(feed.name)' names credentials '\(credentials)', which the config does not define",
                     at: feed.location, notes: [known.isEmpty ? "the config has no credentials: section" : "credentials: \(known.joined(separator: ", "))"],
                     help: help))
         }
@@ -217,17 +217,13 @@ public struct ConfigurationLoader {
         }
         if let kindNode, let k = reader.string(kindNode, what: "source kind") {
             guard Self.sourceKinds.contains(k) else {
-                if k == "soap" {
-                    reader.error("104", "source kind 'soap' is not available in this version of oemsync", at: kindNode, notes: ["available: csv-drop, rest"])
-                } else {
-                    let help = Suggestion.closest(to: k, in: Self.sourceKinds).map { "did you mean '\($0)'?" }
-                    reader.error("104", "invalid source kind '\(k)'", at: kindNode, notes: ["expected one of: csv-drop, rest"], help: help)
-                }
+                let help = Suggestion.closest(to: k, in: Self.sourceKinds).map { "did you mean '\($0)'?" }
+                reader.error("104", "invalid source kind '\(k)'", at: kindNode, notes: ["expected one of: csv-drop, rest, soap"], help: help)
                 return nil
             }
             kind = k
         } else if kindNode == nil {
-            reader.error("102", "missing required key 'kind' in \(what)", at: node, notes: ["kinds: csv-drop, rest"])
+            reader.error("102", "missing required key 'kind' in \(what)", at: node, notes: ["kinds: csv-drop, rest, soap"])
             return nil
         } else {
             return nil
@@ -235,6 +231,10 @@ public struct ConfigurationLoader {
         if kind == "rest" {
             guard let keys = reader.entries(node, what: "the rest source of feed '\(feed)'", allowed: Self.restKeys) else { return nil }
             return readREST(keys, node: node, feed: feed, reader: &reader, resolve: resolve).map { .rest($0) }
+        }
+        if kind == "soap" {
+            guard let keys = reader.entries(node, what: "the soap source of feed '\(feed)'", allowed: Self.soapKeys) else { return nil }
+            return readSOAP(keys, node: node, feed: feed, reader: &reader, resolve: resolve).map { .soap($0) }
         }
         guard let keys = reader.entries(node, what: what, allowed: Self.csvDropKeys) else { return nil }
         return readCSVDrop(keys, node: node, feed: feed, reader: &reader, resolve: resolve).map { .csvDrop($0) }

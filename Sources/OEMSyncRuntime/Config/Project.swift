@@ -62,7 +62,12 @@ extension Project {
         // A feed's mapping must read what its source delivers.
         for feed in configuration.feeds {
             guard let plan = plans[feed.name] else { continue }
-            let wanted: SourceSpec.Format = feed.source.rest != nil ? .json : .csv
+            let wanted: SourceSpec.Format
+            switch feed.source {
+            case .csvDrop: wanted = .csv
+            case .rest: wanted = .json
+            case .soap: wanted = .xml
+            }
             guard plan.source.format != wanted else { continue }
             diagnostics.append(
                 .error(

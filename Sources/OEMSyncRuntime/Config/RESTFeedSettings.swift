@@ -74,6 +74,7 @@ public enum AuthSettings: Sendable, Hashable {
     case oauth2(tokenURL: String, clientID: String, secret: SecretSource, scope: String?, secretInForm: Bool)
     case apiKey(name: String, inQuery: Bool, value: SecretSource)
     case basic(user: String, password: SecretSource)
+    case wsSecurity(user: String, password: SecretSource, digest: Bool)
 
     /// Reads the secrets.
     public func method(environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationError) -> AuthMethod {
@@ -86,6 +87,8 @@ public enum AuthSettings: Sendable, Hashable {
             return .apiKey(name: name, inQuery: inQuery, value: try value.read("API key", environment))
         case .basic(let user, let password):
             return .basic(user: user, password: try password.read("password", environment))
+        case .wsSecurity(let user, let password, let digest):
+            return .wsSecurity(user: user, password: try password.read("password", environment), digest: digest)
         }
     }
 }

@@ -248,7 +248,7 @@ public final class Daemon: @unchecked Sendable {
         let kept = old.filter { gone in gone.running && !updated.contains { $0 === gone } }
         for gone in kept { gone.removed = true }
         feeds = updated + kept
-        hosts = Set(updated.compactMap { $0.settings.source.rest.map { RequestRunner.host(of: $0.source.url) } })
+        hosts = Set(updated.compactMap { $0.settings.source.url.map { RequestRunner.host(of: $0) } })
         // Series of feeds no longer configured stop being reported.
         for gone in old where !updated.contains(where: { $0 === gone }) { metrics.removeFeed(gone.name) }
     }
@@ -338,6 +338,8 @@ public final class Daemon: @unchecked Sendable {
                     report = CSVDropSync(feed: settings, source: drop, plan: plan, database: db, logger: logger, control: control, clock: clock).run()
                 case .rest(let rest):
                     report = RESTSync(feed: settings, settings: rest, plan: plan, database: db, services: services, logger: logger, control: control).run()
+                case .soap(let soap):
+                    report = SOAPSync(feed: settings, settings: soap, plan: plan, database: db, services: services, logger: logger, control: control).run()
                 }
             } catch {
                 var r = FeedReport(feed: name)

@@ -13,19 +13,26 @@ final class Prefetcher<Element: Sendable>: @unchecked Sendable {
     private var cancelled = false
     private let capacity: Int
 
-    init(capacity: Int = 2, name: String, produce: @escaping @Sendable () -> Element?) {
+    convenience init(capacity: Int = 2, name: String, produce: @escaping @Sendable () -> Element?) {
+        self.init(capacity: capacity, name: name) { (emit: (Element) -> Bool) in
+            while let element = produce(), emit(element) {}
+        }
+    }
+
+    /// A producer that pushes its results: `emit` waits while `capacity` results are unread, and
+    /// answers false once the consumer has cancelled (the producer should then return). The
+    /// producer is done when it returns.
+    init(capacity: Int = 2, name: String, run: @escaping @Sendable (_ emit: (Element) -> Bool) -> Void) {
         self.capacity = capacity
         let thread = Thread { [self] in
-            while let element = produce() {
+            run { element in
                 condition.lock()
+                defer { condition.unlock() }
                 while buffer.count >= capacity && !cancelled { condition.wait() }
-                if cancelled {
-                    condition.unlock()
-                    break
-                }
+                if cancelled { return false }
                 buffer.append(element)
                 condition.broadcast()
-                condition.unlock()
+                return true
             }
             condition.lock()
             done = true
