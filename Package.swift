@@ -114,7 +114,7 @@ let package = Package(
         // the demo, the tests and onboarding. It knows nothing of oemsync's own modules.
         .target(
             name: "OEMSimulator",
-            dependencies: [.product(name: "FlyingFox", package: "FlyingFox")],
+            dependencies: ["OEMSyncCore", .product(name: "FlyingFox", package: "FlyingFox")],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "oemsync-simulator",

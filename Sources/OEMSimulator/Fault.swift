@@ -4,7 +4,8 @@
 /// Written on the command line as `KIND[:ARG][xCOUNT][+AFTER][@PATH]`:
 /// `503x3` (three 503s), `429:2` (one 429 with `Retry-After: 2`), `slow:5x2@/api/v1`,
 /// `reset+4` (the fifth request: the connection is closed without an answer), `truncated`,
-/// `invalid-json`, `body-error:50001`, `unauthorized`, `redirect:URL`, `maintenance`.
+/// `invalid-json`, `body-error:50001`, `unauthorized`, `redirect:URL`, `maintenance`; for the SOAP
+/// service `soap-fault:client`, `soap-fault:server`, `app-error:CODE`, `wrong-namespace`, `resend`, `cut-xml`.
 public struct Fault: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {
         /// An HTTP error status, with `Retry-After` when given (seconds or an HTTP date).
@@ -27,6 +28,16 @@ public struct Fault: Sendable, Hashable, CustomStringConvertible {
         /// HTTP 200 with a JSON body without the API's error code (`{"message": ..., "data": null}`):
         /// a gateway's maintenance notice, which must not pass for an empty result.
         case maintenance
+        /// A SOAP Fault: the client's (`soap:Client`, `env:Sender`: not worth retrying) or the server's.
+        case soapFault(client: Bool)
+        /// A STAR ConfirmBOD with a BODFailureMessage carrying this reason code (an application error).
+        case applicationError(code: String)
+        /// The business document in another namespace (STAR 4 instead of 5).
+        case wrongNamespace
+        /// The previous SOAP answer again, same BODID.
+        case resend
+        /// A complete HTTP answer whose XML stops two thirds of the way in.
+        case cutXML
     }
 
     public var kind: Kind
@@ -54,6 +65,11 @@ public struct Fault: Sendable, Hashable, CustomStringConvertible {
         case .unauthorized: name = "unauthorized"
         case .redirect(let to): name = "redirect:\(to)"
         case .maintenance: name = "maintenance"
+        case .soapFault(let client): name = "soap-fault:\(client ? "client" : "server")"
+        case .applicationError(let code): name = "app-error:\(code)"
+        case .wrongNamespace: name = "wrong-namespace"
+        case .resend: name = "resend"
+        case .cutXML: name = "cut-xml"
         }
         return name + (count != 1 ? "x\(count)" : "") + (after > 0 ? "+\(after)" : "") + (path.isEmpty ? "" : "@\(path)")
     }
@@ -92,6 +108,15 @@ public struct Fault: Sendable, Hashable, CustomStringConvertible {
         case "invalid-json": kind = .invalidJSON
         case "unauthorized": kind = .unauthorized
         case "maintenance": kind = .maintenance
+        case "wrong-namespace": kind = .wrongNamespace
+        case "resend": kind = .resend
+        case "cut-xml": kind = .cutXML
+        case "soap-fault":
+            guard let who = arg, who == "client" || who == "server" else { throw ParseError(description: "invalid fault '\(text)': soap-fault:client or soap-fault:server") }
+            kind = .soapFault(client: who == "client")
+        case "app-error":
+            guard let code = arg, !code.isEmpty else { throw ParseError(description: "invalid fault '\(text)': app-error:CODE") }
+            kind = .applicationError(code: code)
         case "redirect":
             guard let to = arg, !to.isEmpty else { throw ParseError(description: "invalid fault '\(text)': redirect:URL") }
             kind = .redirect(to: to)

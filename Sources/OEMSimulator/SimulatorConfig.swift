@@ -7,6 +7,8 @@ public struct SimulatorConfig: Sendable {
     public var apiKeys: Set<String> = ["key-d001"]
     /// Accepted basic-auth users: name -> password.
     public var basicUsers: [String: String] = ["d001": "pw-d001"]
+    /// WS-Security users of the SOAP service: name -> password.
+    public var soapUsers: [String: String] = ["D001": "star-pw-d001"]
     /// The lifetime a token is issued with (`expires_in`), in seconds.
     public var tokenLifetime: Int = 3600
     /// A token stops being accepted after this many data requests (it "expires mid-sync"); nil: never.

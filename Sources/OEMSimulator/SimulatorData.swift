@@ -74,7 +74,8 @@ public struct SimulatorData: Sendable {
 
     /// `count` clean orders (valid VINs and phones, known codes), deterministic for a seed: what the
     /// benchmark and the demo's larger runs use.
-    public static func generated(orders count: Int, seed: UInt64 = 1) -> SimulatorData {
+    /// `orders` orders and `vehicles` vehicles, the same on every machine.
+    public static func generated(orders count: Int, vehicles: Int = 0, seed: UInt64 = 1) -> SimulatorData {
         var rng = SplitMix64(seed: seed)
         let models = ["A3S", "A3H", "X5L", "X7E", "M2C"]
         let statuses = ["ORDERED", "IN_PRODUCTION", "SHIPPED", "ARRIVED", "DELIVERED"]
@@ -100,7 +101,15 @@ public struct SimulatorData: Sendable {
                     totalPrice: "\(price).\(String(format: "%02d", Int((r >> 56) % 100)))", currency: "CNY",
                     salesperson: String(format: "S-%02d", n % 17 + 1), updatedAt: SimTime.iso(start + Int64(i) * 60)))
         }
-        return SimulatorData(orders: orders, vehicles: [])
+        let colors = ["0Q", "9B", "2T", "A2", "LY"]
+        let modified = SimTime.parseISO("2025-11-01T00:00:00Z")! * 1000
+        let fleet = (0..<vehicles).map { i in
+            SimVehicle(
+                vin: SimVIN.make(serial: 500_000 + i), modelCode: models[i % models.count], modelYear: 2025 + i % 2, exteriorColor: colors[i % colors.count],
+                interiorColor: "BK", engineNo: String(format: "E%07d", i), certificateNo: String(format: "WCH%010d", i),
+                productionDate: "2025-10-01", lastModified: modified + Int64(i) * 1000)
+        }
+        return SimulatorData(orders: orders, vehicles: fleet)
     }
 
     /// Marks orders as changed at `time` (a new status, a new `updatedAt`), which moves them to the

@@ -35,6 +35,9 @@ actor SimulatorState {
     private var updated = false
     private var bucket: (tokens: Double, at: Double)?
     private(set) var rateLimitViolations = 0
+    /// WS-Security nonces seen (a second use is a replay), and the last inventory answer (for `resend`).
+    var soapNonces: Set<String> = []
+    var lastSOAPAnswer: SimAnswer?
     private let start = ContinuousClock.now
 
     init(data: SimulatorData, config: SimulatorConfig) {
@@ -121,6 +124,23 @@ actor SimulatorState {
             return .response(status: 302, headers: [("Location", to)], body: [])
         case .maintenance:
             return Self.json("{\"message\":\"系统维护中，请稍后访问 (simulated)\",\"data\":null}")
+        case .soapFault(let client):
+            return Self.soapFault(
+                client: client, code: client ? "Client" : "Server",
+                reason: client ? "dealer D001 is not entitled to this operation (simulated)" : "the inventory backend is busy (simulated)",
+                v12: Self.isSOAP12(request))
+        case .applicationError(let code):
+            return Self.confirmBOD(code: code, v12: Self.isSOAP12(request))
+        case .wrongNamespace:
+            guard case .response(let s, let h, let b) = route(request) else { return .reset }
+            let text = String(decoding: b, as: UTF8.self).replacingOccurrences(of: Self.star, with: "http://www.starstandard.org/STAR/4")
+            return .response(status: s, headers: h, body: Array(text.utf8))
+        case .resend:
+            // The answer before again, with its BODID: a provider that lost the client's receipt.
+            return lastSOAPAnswer ?? route(request)
+        case .cutXML:
+            guard case .response(let s, let h, let b) = route(request) else { return .reset }
+            return .response(status: s, headers: h, body: Array(b.prefix(max(1, b.count * 2 / 3))))
         }
     }
 
@@ -201,6 +221,7 @@ actor SimulatorState {
 
     private func route(_ request: SimIncoming) -> SimAnswer {
         if request.path == "/healthz" { return .response(status: 200, headers: [], body: Array("ok\n".utf8)) }
+        if request.path == Self.soapPath { return soap(request) }
         guard request.method == "GET" else { return .response(status: 405, headers: [], body: []) }
         let parts = request.path.split(separator: "/").map(String.init)
         let endpoint: (SimIncoming) -> SimAnswer

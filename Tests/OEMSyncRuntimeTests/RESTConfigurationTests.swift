@@ -109,7 +109,7 @@ struct RESTConfigurationTests {
                   retry: {base: 10s, cap: 1s}
               b:
                 mapping: m.yaml
-                source: {kind: soap, url: x}
+                source: {kind: sopa, url: x}
             """)
         #expect(result.configuration == nil)
         let found = result.diagnostics.map { "\($0.location.map { "\($0.line):\($0.column)" } ?? "-") \($0.code) \($0.message)" }
@@ -124,11 +124,12 @@ struct RESTConfigurationTests {
             "15:7 C102 incremental needs record_id: the record's id, which tells apart records with the same change time",
             "16:19 C104 on_failure: continue needs page or offset pagination: with a cursor or a next link, the next page is in the page that failed",
             "17:14 C104 retry cap (1s) is below base (10s)",
-            "20:20 C104 source kind 'soap' is not available in this version of oemsync",
+            "20:20 C104 invalid source kind 'sopa'",
             "7:3 C110 feed 'a' names credentials 'acme-apj', which the config does not define",
         ]
         #expect(found == expected)
         #expect(result.diagnostics.first { $0.code == "C110" }?.help == "did you mean 'acme-api'?")
+        #expect(result.diagnostics.first { $0.message.contains("sopa") }?.help == "did you mean 'soap'?")
         // The secret itself is not echoed by the diagnostic's rendering either.
         let rendered = DiagnosticRenderer(sources: [path: result.redactedText ?? ""]).render(result.diagnostics)
         #expect(rendered.contains("error[C113]"))

@@ -24,6 +24,7 @@ final class RESTWorkspace: @unchecked Sendable {
         var credentials = "acme-api"
         /// A feed-level setting, `key: value` (e.g. `keep_ok_payloads: 1d`).
         var setting: String?
+        var kind = "rest"
     }
 
     /// The ACME dealer API v1 (page numbers, Chinese envelope, incremental by Shanghai local time).
@@ -62,7 +63,7 @@ final class RESTWorkspace: @unchecked Sendable {
             let mapping = feed.mapping.hasPrefix("/") ? feed.mapping : Fixture.repository(feed.mapping)
             yaml += "  \(feed.name):\n    mapping: \(mapping)\n"
             if let setting = feed.setting { yaml += "    \(setting)\n" }
-            yaml += "    source:\n      kind: rest\n      credentials: \(feed.credentials)\n"
+            yaml += "    source:\n      kind: \(feed.kind)\n      credentials: \(feed.credentials)\n"
             for line in feed.source.split(separator: "\n") where !line.trimmingCharacters(in: .whitespaces).isEmpty {
                 yaml += "      \(line)\n"
             }

@@ -44,7 +44,7 @@ struct XMLMappingTests {
         let err = Mutex("")
         let console = Console(out: { s in out.withLock { $0 += s } }, err: { s in err.withLock { $0 += s } })
         let code = MapCommand.run(
-            .init(mapping: Fixture.path("mappings/xml/inventory.yaml"), input: Fixture.path("feeds/soap/show-vehicle-inventory.xml"), dictionary: Self.dictionary, json: true),
+            .init(mapping: Fixture.repository("Mappings/acme/inventory-soap.v1.yaml"), input: Fixture.path("feeds/soap/show-vehicle-inventory.xml"), dictionary: Self.dictionary, json: true),
             console: console)
         #expect(code == 0, "\(err.withLock { $0 })")
         let report = try JSONSerialization.jsonObject(with: Data(out.withLock { $0 }.utf8)) as? [String: Any]

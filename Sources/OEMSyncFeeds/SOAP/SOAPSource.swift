@@ -38,6 +38,11 @@ public final class SOAPSource: @unchecked Sendable {
         /// Records of this very message (same id) an earlier run committed: skipped.
         public var alreadyDone: Int
         public var endsPull: Bool
+        /// The checkpoint the request was made from.
+        public var asked: SOAPCheckpoint
+        /// Whether the message names, as the next continuation, the one it was asked with: an
+        /// answer sent again (a provider that missed our receipt) rather than the next one.
+        public var repeatsRequest: Bool
     }
 
     public struct Failure: Sendable {
@@ -118,6 +123,8 @@ public final class SOAPSource: @unchecked Sendable {
         let safe = String(feed.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_" ? Character($0) : "_" })
         spoolFile = (settings.spoolDirectory as NSString).appendingPathComponent(
             "oemsync-\(safe)-\(getpid())-\(UUID().uuidString.prefix(8).lowercased()).xml")
+        // The spool directory is the feed's own (a private one under systemd's StateDirectory, say).
+        try? FileManager.default.createDirectory(atPath: settings.spoolDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         stored = checkpoint ?? SOAPCheckpoint()
         self.checkpoint = stored
     }
@@ -226,14 +233,17 @@ public final class SOAPSource: @unchecked Sendable {
         var after = checkpoint
         after.message = nil
         var next: (page: Int?, continuation: String?)?
+        var repeats = false
         switch settings.pagination {
         case .none: next = nil
         case .page(let first, let size):
             next = checked.records >= size && checked.records > 0 ? ((checkpoint.page ?? first) + 1, nil) : nil
         case .continuation(let path, _):
             let c = checked.captures[path] ?? ""
-            next = c.isEmpty || c == checkpoint.continuation ? nil : (nil, c)
+            repeats = !c.isEmpty && c == checkpoint.continuation
+            next = c.isEmpty || repeats ? nil : (nil, c)
         }
+        let asked = checkpoint
         if let next {
             after.page = next.page
             after.continuation = next.continuation
@@ -252,13 +262,24 @@ public final class SOAPSource: @unchecked Sendable {
         return Message(
             file: spoolFile, bytes: checked.bytes, records: checked.records, messageID: id, request: requestLine, position: position,
             positionAfter: next == nil ? "end" : Self.position(of: after), checkpoint: after, inside: inside, requests: requests,
-            attempts: attempts, alreadyDone: alreadyDone, endsPull: next == nil)
+            attempts: attempts, alreadyDone: alreadyDone, endsPull: next == nil, asked: asked, repeatsRequest: repeats)
     }
 
-    /// Goes on after a message skipped as committed before (its checkpoint is taken as it is).
+    /// Goes on after a message skipped as committed before. A message sent again in place of the
+    /// next one is asked for again (twice at most); otherwise its checkpoint is taken as it is.
     public func skipped(_ message: Message) {
+        if message.repeatsRequest, resent < Self.maxResent {
+            resent += 1
+            checkpoint = message.asked
+            finished = false
+            return
+        }
+        resent = 0
         checkpoint = message.checkpoint
     }
+
+    private var resent = 0
+    static let maxResent = 2
 
     // MARK: Reading answers
 
@@ -328,6 +349,9 @@ public final class SOAPSource: @unchecked Sendable {
             _ = try reader.readRecords(file: message.file) { record in
                 seen += 1
                 if seen <= skipping { return true }
+                // Records are numbered in their message (a minified answer is one line).
+                var record = record
+                record.line = seen
                 current.append(record)
                 guard current.count >= batch else { return true }
                 if let p = pending, !deliver(p, false) {

@@ -23,7 +23,7 @@ struct PayloadRecords {
     static func read(_ payload: BatchPayload, plan: MappingPlan) throws(Unreadable) -> PayloadRecords {
         switch plan.source.format {
         case .json: return try json(payload, plan: plan)
-        case .xml: throw Unreadable(description: "mapping '\(plan.file)' reads XML: replaying XML payloads comes with the SOAP source")
+        case .xml: return try xmlFields(payload, plan: plan)
         case .csv: return try csv(payload, plan: plan)
         }
     }
@@ -91,6 +91,28 @@ struct PayloadRecords {
         } catch {
             throw Unreadable(description: "\(error)")
         }
+    }
+
+    /// A SOAP batch's payload: its rejected records as the fields the mapping read, by path
+    /// (``SOAPSync/fieldsPayload(_:)``): `[{"line": 7, "fields": {"star:Vehicle/star:VehicleID": "…"}}]`.
+    /// A path the mapping reads now and the batch's did not is empty (missing).
+    private static func xmlFields(_ payload: BatchPayload, plan: MappingPlan) throws(Unreadable) -> PayloadRecords {
+        guard payload.contentType == SOAPSync.fieldsContentType else {
+            let status = payload.status.map { " (HTTP \($0))" } ?? ""
+            throw Unreadable(description: "the stored payload is the OEM's answer\(status), not records: the batch failed before any record was read")
+        }
+        guard let items = (try? JSONSerialization.jsonObject(with: Data(payload.body))) as? [[String: Any]] else {
+            throw Unreadable(description: "the stored payload is not a list of XML records")
+        }
+        let bound = BoundMapping(xml: plan)
+        var records: [RawRecord] = []
+        for item in items {
+            guard let line = item["line"] as? Int, let fields = item["fields"] as? [String: String] else {
+                throw Unreadable(description: "a stored XML record has no line or fields")
+            }
+            records.append(RawRecord(line: line, fields: bound.xmlPaths.map { fields[$0.path.text] ?? "" }))
+        }
+        return PayloadRecords(records: records, bound: bound, jsonPage: nil, body: payload.body)
     }
 
     /// The raw text of the JSON record at `line` (replayed rejects keep it, as first ones do).

@@ -45,8 +45,8 @@ public struct SOAPSync: Sendable {
     enum Piece: Sendable {
         /// Records of a message; `done`: the message's records committed once this chunk is.
         case chunk([RawRecord], SOAPSource.Message, last: Bool, done: Int)
-        /// A message committed before (its id is in the ledger).
-        case skipped(SOAPSource.Message)
+        /// A message committed before (its id is in the ledger), and the checkpoint that follows it.
+        case skipped(SOAPSource.Message, SOAPCheckpoint)
         case parked(reason: String, until: Timestamp?, quota: Bool)
         case failed(SOAPSource.Failure)
         case held(RunControl.Hold)
@@ -142,7 +142,7 @@ public struct SOAPSync: Sendable {
                     defer { source.discard() }
                     if let id = message.messageID, known.contains(id) {
                         source.skipped(message)
-                        guard emit(.skipped(message)) else { return }
+                        guard emit(.skipped(message, source.checkpoint)) else { return }
                         continue
                     }
                     var done = message.alreadyDone
@@ -207,14 +207,17 @@ public struct SOAPSync: Sendable {
                 if firstOfMessage, message.alreadyDone > 0 {
                     notes.append("the first \(message.alreadyDone) records of message \(message.messageID ?? "") were committed by an earlier run: skipped")
                 }
+                // Rejected records are kept as the fields the mapping read (the answer itself may be 500 MB).
+                let payload = chunk.rejects.isEmpty ? nil : BatchPayload(
+                    request: message.request, status: 200, contentType: Self.fieldsContentType, body: Self.fieldsPayload(chunk.rejects))
                 writer.end(
                     BatchEnd(
                         positionEnd: last ? message.positionAfter : position, checkpointAfter: after.json, requests: firstOfMessage ? message.requests : 0,
-                        duplicates: firstOfMessage ? message.alreadyDone : 0, notes: notes.isEmpty ? nil : notes.joined(separator: "; ")))
+                        duplicates: firstOfMessage ? message.alreadyDone : 0, notes: notes.isEmpty ? nil : notes.joined(separator: "; "), payload: payload))
                 if firstOfMessage { pull.retries += message.attempts.count }
                 firstOfMessage = last
                 before = after.json
-            case .skipped(let message):
+            case .skipped(let message, let after):
                 logger.notice("message skipped", metadata: [LogKey.reason: .string("message \(message.messageID ?? "") is in the ledger already")])
                 writer.begin(context(request: message.request, position: message.position, messageID: message.messageID))
                 _ = writer.submit(MappedBatch())
@@ -222,10 +225,10 @@ public struct SOAPSync: Sendable {
                 if let n = RESTSync.notes(message.attempts) { notes.insert(n, at: 0) }
                 writer.end(
                     BatchEnd(
-                        positionEnd: message.positionAfter, checkpointAfter: message.checkpoint.json, requests: message.requests,
+                        positionEnd: SOAPSource.position(of: after), checkpointAfter: after.json, requests: message.requests,
                         duplicates: message.records, notes: notes.joined(separator: "; ")))
                 pull.retries += message.attempts.count
-                before = message.checkpoint.json
+                before = after.json
             case .parked(let reason, let until, let quota):
                 logger.notice("feed parked", metadata: [LogKey.reason: .string(reason)])
                 pull.outcome = .parked(reason: reason)
@@ -274,6 +277,20 @@ public struct SOAPSync: Sendable {
             ])
         report.files = [pull]
         return report
+    }
+
+    /// The content type of a SOAP batch's stored records (see ``fieldsPayload(_:)``).
+    static let fieldsContentType = "application/vnd.oemsync.xml-fields+json"
+
+    /// The rejected records of a batch as `[{"line": N, "fields": {path: value}}]`, N being the
+    /// record's number in its message: what a replay maps again.
+    static func fieldsPayload(_ rejects: [Reject]) -> [UInt8] {
+        var out = "["
+        for (i, r) in rejects.enumerated() {
+            if i > 0 { out += ",\n" }
+            out += "{\"line\":\(r.line),\"fields\":\(r.rawRecord)}"
+        }
+        return Array((out + "]").utf8)
     }
 
     /// STAR's place for the message id: `ApplicationArea/BODID` of the business document the

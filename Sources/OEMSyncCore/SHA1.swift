@@ -1,7 +1,7 @@
 /// SHA-1 (FIPS 180-4), for WS-Security's `PasswordDigest` only: the UsernameToken profile fixes the
 /// hash, and this one function does not justify a cryptography package. Not for anything else.
-enum SHA1 {
-    static func hash(_ message: [UInt8]) -> [UInt8] {
+public enum SHA1 {
+    public static func hash(_ message: [UInt8]) -> [UInt8] {
         var h: [UInt32] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0]
         var data = message
         let bitLength = UInt64(message.count) * 8
