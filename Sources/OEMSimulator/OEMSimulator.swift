@@ -2,8 +2,8 @@ import FlyingFox
 import FlyingSocks
 import Foundation
 
-/// A local OEM over real HTTP on loopback: an OAuth2 token endpoint and paged order and vehicle
-/// endpoints in the styles OEM APIs use (page number, cursor, next link, offset), from data in
+/// A local OEM over real HTTP on loopback: an OAuth2 token endpoint, paged order and vehicle
+/// endpoints, a STAR web service (see `SimulatorSOAP.swift`) in the styles OEM APIs use (page number, cursor, next link, offset), from data in
 /// `fixtures/simulator/`, with faults switched on by ``SimulatorConfig/faults``.
 ///
 /// ```swift
@@ -19,6 +19,7 @@ import Foundation
 /// | `GET /api/v2/orders` | `cursor`, `limit` (keyset) | `updated_after` (ISO, exclusive) | `{"orders":[…],"next_cursor":…}` |
 /// | `GET /api/v3/orders` | `Link` header, `links.next` | `updatedSince` (ISO, inclusive) | `{"data":[…],"links":{…}}` |
 /// | `GET /api/v1/vehicles` | `offset`, `limit` | `modifiedSince` (epoch ms, inclusive) | `{"total":…,"items":[…]}` |
+/// | `POST /soap/star/inventory` | `Continuation` or `PageNumber`, `PageSize` | `ModifiedSince` (ISO) | STAR `ShowVehicleInventory` in SOAP 1.1/1.2, WS-Security; WSDL at `?wsdl` |
 ///
 /// Data endpoints accept a bearer token from `/oauth/token`, an API key (`X-Api-Key` header or
 /// `api_key` query parameter), or basic auth.

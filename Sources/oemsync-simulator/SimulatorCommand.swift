@@ -7,15 +7,20 @@ import OEMSimulator
 struct SimulatorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oemsync-simulator",
-        abstract: "A local OEM: OAuth2 and paged order and vehicle REST endpoints, with faults on demand.",
+        abstract: "A local OEM: OAuth2, paged order and vehicle REST endpoints and a STAR SOAP web service, with faults on demand.",
         discussion: """
             Prints `listening on http://127.0.0.1:PORT` once it accepts connections, then serves until stopped.
             Endpoints: POST /oauth/token; GET /api/v1/dealers/{dealer}/orders (pageNo, pageSize, updatedSince);
             GET /api/v2/orders (cursor, limit, updated_after); GET /api/v3/orders (Link rel=next);
-            GET /api/v1/vehicles (offset, limit, modifiedSince).
-            Credentials: client dealer-d001 / s3cret-d001, api key key-d001, basic d001 / pw-d001.
+            GET /api/v1/vehicles (offset, limit, modifiedSince);
+            POST /soap/star/inventory (STAR GetVehicleInventory, SOAP 1.1 or 1.2: Continuation or PageNumber,
+            PageSize, ModifiedSince; answers ShowVehicleInventory with the next Continuation in a p:Paging
+            header, p = urn:acme:paging), its WSDL at GET /soap/star/inventory?wsdl.
+            Credentials: client dealer-d001 / s3cret-d001, api key key-d001, basic d001 / pw-d001,
+            WS-Security user D001 / star-pw-d001 (PasswordText or PasswordDigest; a nonce used twice is refused).
             A fault is KIND[:ARG][xCOUNT][+AFTER][@PATH]: 503x3, 429:2, slow:5, reset+4@/api/v2, truncated,
-            invalid-json, body-error:50001, unauthorized.
+            invalid-json, body-error:50001, unauthorized; for SOAP soap-fault:client, soap-fault:server,
+            app-error:CODE, wrong-namespace, resend, cut-xml.
             """)
 
     @Option(help: "The port on 127.0.0.1 (0: any free one).")

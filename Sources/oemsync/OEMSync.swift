@@ -114,11 +114,13 @@ struct Sync: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run feeds once now: `sync FEED... --once` or `sync --all --once`.",
         discussion: """
-            CSV drops load every complete file; REST feeds resume or start a pull and fetch it page by page.
-            Prints, per feed and source (a file, a REST pull), records read, rows written and records rejected
-            (records = written + rejected).
+            CSV drops load every complete file; REST and SOAP feeds resume or start a pull and fetch it page by
+            page (a SOAP answer is spooled to disk, checked whole, then committed in batches of batch_rows; a
+            message whose BODID the ledger has is skipped).
+            Prints, per feed and source (a file, a REST or SOAP pull), records read, rows written and records
+            rejected (records = written + rejected).
             Exit 1 when a feed failed, a file was quarantined or a page failed; 78 when the config or a mapping
-            is invalid. A REST feed parked on its daily quota or by the OEM's Retry-After is not a failure.
+            is invalid. An HTTP feed parked on its daily quota or by the OEM's Retry-After is not a failure.
             """)
 
     @OptionGroup var config: ConfigOptions
@@ -235,7 +237,8 @@ struct Status: ParsableCommand {
         abstract: "Where every feed stands: last batch, figures, open rejects, failures, checkpoint and lag.",
         discussion: """
             From the ledger in the dealer database. Lag: for a REST feed, how far the newest change \
-            committed lies behind now; for a CSV drop, the files waiting and the age of the oldest.
+            committed lies behind now; for a SOAP feed, how long ago its last complete pull started; \
+            for a CSV drop, the files waiting and the age of the oldest.
 
             States: never run, ok, rejects (open rejects wait for a replay), failing (the last batch failed). \
             The daemon column is what `oemsync run` last recorded: idle, running, in window, parked on quota, \

@@ -83,7 +83,7 @@ public struct SOAPSync: Sendable {
                 limiter.load(usedToday: try database.requestsUsed(credentials: settings.credentials, since: day), dayStart: day)
             }
             let rows = try database.select(
-                "SELECT DISTINCT message_id FROM oemsync_batches WHERE feed = ? AND message_id IS NOT NULL AND status IN ('ok', 'partial') ORDER BY message_id LIMIT \(Self.knownMessages)",
+                "SELECT message_id FROM oemsync_batches WHERE feed = ? AND message_id IS NOT NULL AND status IN ('ok', 'partial') GROUP BY message_id ORDER BY max(id) DESC LIMIT \(Self.knownMessages)",
                 [.string(feed.name)])
             known = Set(rows.compactMap { $0.first ?? nil })
             var transport = settings.transport
