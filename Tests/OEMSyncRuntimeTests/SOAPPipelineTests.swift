@@ -118,10 +118,12 @@ struct SOAPPipelineTests {
         var config = SimulatorConfig()
         config.faults = [
             Fault(.soapFault(client: false), count: 2, after: 0), Fault(.cutXML, after: 3), Fault(.truncated, after: 4),
-            Fault(.slow(seconds: 3), after: 5), Fault(.status(503), after: 6), Fault(.applicationError(code: "BUSY"), after: 7),
+            Fault(.slow(seconds: 5), after: 5), Fault(.status(503), after: 6), Fault(.applicationError(code: "BUSY"), after: 7),
         ]
         try await withSimulator(config: config) { oem in
-            let ws = try Self.workspace(backend, Self.inventory(oem, extra: "timeout: 1s\nretry: {max_attempts: 8}"), oem: oem)
+            // The timeout is half the slow answer's delay and well above a loaded machine's answer time, so
+            // the cut connection is a cut connection and not a timeout.
+            let ws = try Self.workspace(backend, Self.inventory(oem, extra: "timeout: 2500ms\nretry: {max_attempts: 8}"), oem: oem)
             let run = try await ws.sync()
             #expect(run.status == 0, "\(run.err)")
             #expect(try Self.stock(ws) == expected.stock)
