@@ -178,6 +178,37 @@ struct SOAPPipelineTests {
         }
     }
 
+    @Test("page-number paging: {{page}} counts up, a short page ends the listing; the WSDL names the operation and the address", arguments: TestDatabase.backends)
+    func pageNumbers(_ backend: Backend) async throws {
+        let expected = try await reference(backend)
+        try await withSimulator { oem in
+            let feed = RESTWorkspace.Feed(
+                name: "inventory", mapping: "Mappings/acme/inventory-soap.v1.yaml",
+                source: """
+                    url: \(oem.baseURL)/soap/star/inventory
+                    action: urn:acme:star:GetVehicleInventory
+                    body: '<GetVehicleInventory xmlns="http://www.starstandard.org/STAR/5"><PageNumber>{{page}}</PageNumber><PageSize>{{page_size}}</PageSize></GetVehicleInventory>'
+                    pagination: {style: page, size: 8}
+                    """,
+                credentials: "acme-star", kind: "soap")
+            let ws = try Self.workspace(backend, feed, oem: oem)
+            let run = try await ws.sync()
+            #expect(run.status == 0, "\(run.err)")
+            let batches = try ws.batches()
+            #expect(batches.map(\.position) == ["first page", "page 2", "page 3"])
+            #expect(batches.map(\.recordsIn) == [8, 8, 4])
+            #expect(try Self.stock(ws) == expected.stock)
+            #expect(try checkpoint(ws)?.inPull == false)
+
+            let wsdl = try CurlTransport().send(HTTPRequest(url: oem.baseURL + "/soap/star/inventory?wsdl"))
+            let text = String(decoding: wsdl.body, as: UTF8.self)
+            #expect(wsdl.status == 200)
+            #expect(text.contains("<soap:operation soapAction=\"urn:acme:star:GetVehicleInventory\"/>"))
+            #expect(text.contains("<soap:address location=\"\(oem.baseURL)/soap/star/inventory\"/>"))
+            #expect(text.contains("<soap12:binding"))
+        }
+    }
+
     @Test("a message sent again with its BODID is skipped; the pull goes on from its continuation", arguments: TestDatabase.backends)
     func resent(_ backend: Backend) async throws {
         let expected = try await reference(backend)
