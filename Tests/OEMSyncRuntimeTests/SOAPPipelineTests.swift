@@ -12,7 +12,9 @@ import Testing
 /// checked, a nonce used twice refused), `oemsync sync` in-process, a real SQLite or PostgreSQL
 /// database. Every fault ends with the database of a run without faults, or with the page failed
 /// in the ledger and nothing of it written; the ledger tells which, with the message ids.
-@Suite("SOAP feeds end to end (SQLite and PostgreSQL)")
+/// One test at a time (and apart from the other suites, see scripts/test): timeouts are measured
+/// against answers that also parse thousands of records.
+@Suite("SOAP feeds end to end (SQLite and PostgreSQL)", .serialized)
 struct SOAPPipelineTests {
     typealias Backend = TestDatabase.Backend
 
