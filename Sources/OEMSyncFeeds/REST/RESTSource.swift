@@ -168,22 +168,16 @@ public final class RESTSource: @unchecked Sendable {
             self.accept(response)
         }
         switch result.outcome {
-        case .quotaSpent(let renews):
+        case .quotaSpent, .comeBackLater, .circuitOpen:
             finished = true
-            return .parked(reason: "the daily request quota of these credentials is spent; it renews at \(renews)", until: renews, quota: true)
-        case .comeBackLater(let reason, let wait):
-            finished = true
-            let micros = Int64(min(wait.seconds, 10 * 365 * 86_400) * 1_000_000)
-            return .parked(reason: reason, until: Timestamp(microseconds: clock.now().microseconds + micros))
-        case .circuitOpen(let host, let wait):
-            // The OEM is failing: a failure of the run (the ledger says so), though nothing was sent now.
-            finished = true
-            var message = "the circuit breaker for \(host) is open after repeated failures; it lets a request through in \(wait.short)"
-            if let last = result.attempts.last { message = "\(last.problem); " + message }
-            return .failed(
-                Failure(
-                    message: message, request: line, position: position, response: nil, requests: result.requests,
-                    attempts: result.attempts, skipping: nil))
+            switch result.pullEnd(now: clock.now()) {
+            case .parked(let reason, let until, let quota): return .parked(reason: reason, until: until, quota: quota)
+            case .failed(let message):
+                return .failed(
+                    Failure(
+                        message: message, request: line, position: position, response: nil, requests: result.requests,
+                        attempts: result.attempts, skipping: nil))
+            }
         case .failure(let message, let response):
             finished = true
             pagesThisRun += 1

@@ -44,6 +44,33 @@ public struct FetchResult<Value: Sendable>: Sendable {
     public var requests: Int
     /// The failed attempts before the outcome, in order.
     public var attempts: [AttemptNote]
+
+    /// How the outcomes that stop a pull without a page stop it: a spent quota or a far
+    /// `Retry-After` parks it until then; an open circuit breaker fails it (the OEM is failing,
+    /// though nothing was sent now); a failure fails it with its message. Not for a success.
+    public func pullEnd(now: Timestamp) -> PullEnd {
+        switch outcome {
+        case .quotaSpent(let renews):
+            return .parked(reason: "the daily request quota of these credentials is spent; it renews at \(renews)", until: renews, quota: true)
+        case .comeBackLater(let reason, let wait):
+            let micros = Int64(min(wait.seconds, 10 * 365 * 86_400) * 1_000_000)
+            return .parked(reason: reason, until: Timestamp(microseconds: now.microseconds + micros), quota: false)
+        case .circuitOpen(let host, let wait):
+            var message = "the circuit breaker for \(host) is open after repeated failures; it lets a request through in \(wait.short)"
+            if let last = attempts.last { message = "\(last.problem); " + message }
+            return .failed(message)
+        case .failure(let message, _):
+            return .failed(message)
+        case .success:
+            preconditionFailure("a successful fetch does not end a pull")
+        }
+    }
+}
+
+/// How a pull ends after a request that brought no page.
+public enum PullEnd: Sendable {
+    case parked(reason: String, until: Timestamp?, quota: Bool)
+    case failed(String)
 }
 
 /// Sends one request until it succeeds, fails for good, or the policy gives up: retries with

@@ -181,28 +181,20 @@ public final class SOAPSource: @unchecked Sendable {
         request.body = nil
         pagesThisRun += 1
         switch result.outcome {
-        case .quotaSpent(let renews):
+        case .quotaSpent, .comeBackLater, .circuitOpen, .failure:
             finished = true
-            return .parked(reason: "the daily request quota of these credentials is spent; it renews at \(renews)", until: renews, quota: true)
-        case .comeBackLater(let reason, let wait):
-            finished = true
-            let micros = Int64(min(wait.seconds, 10 * 365 * 86_400) * 1_000_000)
-            return .parked(reason: reason, until: Timestamp(microseconds: clock.now().microseconds + micros))
-        case .circuitOpen(let host, let wait):
-            finished = true
-            var message = "the circuit breaker for \(host) is open after repeated failures; it lets a request through in \(wait.short)"
-            if let last = result.attempts.last { message = "\(last.problem); " + message }
-            return .failed(
-                Failure(
-                    message: message, request: requestLine, position: position, status: nil, contentType: nil, body: [], requests: result.requests,
-                    attempts: result.attempts))
-        case .failure(let message, let response):
-            finished = true
-            return .failed(
-                Failure(
-                    message: message, request: requestLine, position: position, status: response?.status,
-                    contentType: response?.header("content-type"), body: response?.bodyPrefix(Self.keptBytes) ?? [], requests: result.requests,
-                    attempts: result.attempts))
+            switch result.pullEnd(now: clock.now()) {
+            case .parked(let reason, let until, let quota): return .parked(reason: reason, until: until, quota: quota)
+            case .failed(let message):
+                // The last answer received, if any, is kept for the ledger.
+                var response: HTTPResponse?
+                if case .failure(_, let last) = result.outcome { response = last }
+                return .failed(
+                    Failure(
+                        message: message, request: requestLine, position: position, status: response?.status,
+                        contentType: response?.header("content-type"), body: response?.bodyPrefix(Self.keptBytes) ?? [],
+                        requests: result.requests, attempts: result.attempts))
+            }
         case .success(let checked, let response):
             return .message(deliver(checked, response: response, position: position, requests: result.requests, attempts: result.attempts))
         }

@@ -59,22 +59,9 @@ public struct RESTSync: Sendable {
         do {
             stored = try database.checkpoint(feed: feed.name)
             checkpoint = try stored.map { s throws(RESTCheckpoint.Unreadable) in try RESTCheckpoint.parse(s) }
-            let (authenticator, limiter) = try services.credentials(settings.credentials)
-            if limiter.needsLoad, let quota = limiter.quota {
-                let day = quota.dayStart(of: services.clock.now())
-                limiter.load(usedToday: try database.requestsUsed(credentials: settings.credentials, since: day), dayStart: day)
-            }
-            var transport = settings.transport
-            if let password = settings.clientKeyPassword { transport.tls.clientKeyPassword = try password.read("client key passphrase").value }
-            let logger = self.logger
-            let control = self.control
-            runner = RequestRunner(
-                transport: try CurlTransport(settings: transport), authenticator: authenticator, limiter: limiter, breakers: services.breakers,
-                policy: settings.retry, clock: services.clock, random: services.random,
-                onAttempt: { note in
-                    control.retried()
-                    logger.info("request retried", metadata: [LogKey.reason: .string(note.description)])
-                })
+            runner = try HTTPPull.runner(
+                credentials: settings.credentials, retry: settings.retry, transport: settings.transport,
+                clientKeyPassword: settings.clientKeyPassword, services: services, database: database, logger: logger, control: control)
         } catch let e as SinkError {
             return stop(.database, e.description)
         } catch {
@@ -190,28 +177,8 @@ public struct RESTSync: Sendable {
                 break reading
             }
         }
-        let (committed, databaseFailure) = writer.finish()
-        // Held before a request, or at a page's commit: the pull goes on from its checkpoint next run.
-        if report.held == nil, let hold = heldBeforeFetch.value ?? writer.heldAtCommit {
-            logger.notice("feed held", metadata: [LogKey.reason: .string(hold.reason)])
-            pull.outcome = .parked(reason: hold.reason)
-            report.held = hold
-        }
-        for c in committed { pull.add(c) }
-        pull.claimedName = pullRef
-        if let databaseFailure {
-            pull.outcome = .failed(message: databaseFailure.description)
-            report.error = FeedError(.database, feed: feed.name, databaseFailure.description)
-            logger.error("feed stopped", metadata: [LogKey.error: .string(databaseFailure.description)])
-        }
-        logger.info(
-            "pull finished",
-            metadata: [
-                LogKey.records: .stringConvertible(pull.recordsIn), LogKey.written: .stringConvertible(pull.written),
-                LogKey.rejected: .stringConvertible(pull.rejected), LogKey.requests: .stringConvertible(pull.requests),
-            ])
-        report.files = [pull]
-        return report
+        return HTTPPull.finish(
+            writer, heldBefore: heldBeforeFetch.value, pull: pull, pullRef: pullRef, report: report, feed: feed.name, logger: logger)
     }
 
     /// `GET /api/v1/dealers/D001/orders`: how a REST feed is named in reports.

@@ -74,29 +74,16 @@ public struct SOAPSync: Sendable {
         do {
             stored = try database.checkpoint(feed: feed.name)
             checkpoint = try stored.map { s throws(SOAPCheckpoint.Unreadable) in try SOAPCheckpoint.parse(s) }
-            let (authenticator, limiter) = try services.credentials(settings.credentials)
-            if case .wsSecurity(let user, let password, let digest) = authenticator.method {
+            runner = try HTTPPull.runner(
+                credentials: settings.credentials, retry: settings.retry, transport: settings.transport,
+                clientKeyPassword: settings.clientKeyPassword, services: services, database: database, logger: logger, control: control)
+            if case .wsSecurity(let user, let password, let digest) = runner.authenticator.method {
                 security = UsernameToken(username: user, password: password.value, digest: digest)
-            }
-            if limiter.needsLoad, let quota = limiter.quota {
-                let day = quota.dayStart(of: services.clock.now())
-                limiter.load(usedToday: try database.requestsUsed(credentials: settings.credentials, since: day), dayStart: day)
             }
             let rows = try database.select(
                 "SELECT message_id FROM oemsync_batches WHERE feed = ? AND message_id IS NOT NULL AND status IN ('ok', 'partial') GROUP BY message_id ORDER BY max(id) DESC LIMIT \(Self.knownMessages)",
                 [.string(feed.name)])
             known = Set(rows.compactMap { $0.first ?? nil })
-            var transport = settings.transport
-            if let password = settings.clientKeyPassword { transport.tls.clientKeyPassword = try password.read("client key passphrase").value }
-            let logger = self.logger
-            let control = self.control
-            runner = RequestRunner(
-                transport: try CurlTransport(settings: transport), authenticator: authenticator, limiter: limiter, breakers: services.breakers,
-                policy: settings.retry, clock: services.clock, random: services.random,
-                onAttempt: { note in
-                    control.retried()
-                    logger.info("request retried", metadata: [LogKey.reason: .string(note.description)])
-                })
         } catch let e as SinkError {
             return stop(.database, e.description)
         } catch {
@@ -256,27 +243,7 @@ public struct SOAPSync: Sendable {
             }
         }
         pieces.cancel()
-        let (committed, databaseFailure) = writer.finish()
-        if report.held == nil, let hold = writer.heldAtCommit {
-            logger.notice("feed held", metadata: [LogKey.reason: .string(hold.reason)])
-            pull.outcome = .parked(reason: hold.reason)
-            report.held = hold
-        }
-        for c in committed { pull.add(c) }
-        pull.claimedName = pullRef
-        if let databaseFailure {
-            pull.outcome = .failed(message: databaseFailure.description)
-            report.error = FeedError(.database, feed: feed.name, databaseFailure.description)
-            logger.error("feed stopped", metadata: [LogKey.error: .string(databaseFailure.description)])
-        }
-        logger.info(
-            "pull finished",
-            metadata: [
-                LogKey.records: .stringConvertible(pull.recordsIn), LogKey.written: .stringConvertible(pull.written),
-                LogKey.rejected: .stringConvertible(pull.rejected), LogKey.requests: .stringConvertible(pull.requests),
-            ])
-        report.files = [pull]
-        return report
+        return HTTPPull.finish(writer, heldBefore: nil, pull: pull, pullRef: pullRef, report: report, feed: feed.name, logger: logger)
     }
 
     /// The content type of a SOAP batch's stored records (see ``fieldsPayload(_:)``).
