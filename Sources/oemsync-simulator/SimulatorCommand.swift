@@ -32,6 +32,9 @@ struct SimulatorCommand: AsyncParsableCommand {
     @Option(help: "Serve this many generated orders instead of the folder's data.")
     var orders: Int?
 
+    @Option(help: "Serve this many generated vehicles (valid VINs) instead of the folder's data; with --orders, generated orders too.")
+    var vehicles: Int?
+
     @Option(help: "The seed of generated orders.")
     var seed: UInt64 = 1
 
@@ -75,7 +78,9 @@ struct SimulatorCommand: AsyncParsableCommand {
         config.maxPageSize = maxPageSize
         if let rateLimit { config.rateLimit = (rateLimit, burst) }
         if let updateAfter { config.updateDuringPull = (updateAfter, updates) }
-        let simData = try orders.map { SimulatorData.generated(orders: $0, seed: seed) } ?? SimulatorData.load(directory: data)
+        let simData =
+            orders != nil || vehicles != nil
+            ? SimulatorData.generated(orders: orders ?? 0, vehicles: vehicles ?? 0, seed: seed) : try SimulatorData.load(directory: data)
         let oem = try await OEMSimulator.start(data: simData, config: config, port: port)
         FileHandle.standardOutput.write(Data("listening on \(oem.baseURL)\n".utf8))
         let stop = AsyncStream<Void> { continuation in
