@@ -5,7 +5,7 @@
 /// `503x3` (three 503s), `429:2` (one 429 with `Retry-After: 2`), `slow:5x2@/api/v1`,
 /// `reset+4` (the fifth request: the connection is closed without an answer), `truncated`,
 /// `invalid-json`, `body-error:50001`, `unauthorized`, `redirect:URL`, `maintenance`; for the SOAP
-/// service `soap-fault:client`, `soap-fault:server`, `app-error:CODE`, `wrong-namespace`, `resend`, `cut-xml`.
+/// service `soap-fault:client`, `soap-fault:server`, `app-error:CODE`, `wrong-namespace`, `resend`, `cut-xml`, `doctype`.
 public struct Fault: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: Sendable, Hashable {
         /// An HTTP error status, with `Retry-After` when given (seconds or an HTTP date).
@@ -38,6 +38,8 @@ public struct Fault: Sendable, Hashable, CustomStringConvertible {
         case resend
         /// A complete HTTP answer whose XML stops two thirds of the way in.
         case cutXML
+        /// An answer with a DOCTYPE declaring an external entity (XXE) that the envelope uses.
+        case doctype
     }
 
     public var kind: Kind
@@ -70,6 +72,7 @@ public struct Fault: Sendable, Hashable, CustomStringConvertible {
         case .wrongNamespace: name = "wrong-namespace"
         case .resend: name = "resend"
         case .cutXML: name = "cut-xml"
+        case .doctype: name = "doctype"
         }
         return name + (count != 1 ? "x\(count)" : "") + (after > 0 ? "+\(after)" : "") + (path.isEmpty ? "" : "@\(path)")
     }
@@ -111,6 +114,7 @@ public struct Fault: Sendable, Hashable, CustomStringConvertible {
         case "wrong-namespace": kind = .wrongNamespace
         case "resend": kind = .resend
         case "cut-xml": kind = .cutXML
+        case "doctype": kind = .doctype
         case "soap-fault":
             guard let who = arg, who == "client" || who == "server" else { throw ParseError(description: "invalid fault '\(text)': soap-fault:client or soap-fault:server") }
             kind = .soapFault(client: who == "client")

@@ -141,6 +141,15 @@ actor SimulatorState {
         case .cutXML:
             guard case .response(let s, let h, let b) = route(request) else { return .reset }
             return .response(status: s, headers: h, body: Array(b.prefix(max(1, b.count * 2 / 3))))
+        case .doctype:
+            guard case .response(let s, let h, let b) = route(request) else { return .reset }
+            // An XXE attempt: the entity would pull a local file into the first VIN.
+            var text = String(decoding: b, as: UTF8.self)
+            text = text.replacingOccurrences(
+                of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+                with: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE S:Envelope [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n")
+            if let r = text.range(of: "<VehicleID>") { text.replaceSubrange(r, with: "<VehicleID>&xxe;") }
+            return .response(status: s, headers: h, body: Array(text.utf8))
         }
     }
 

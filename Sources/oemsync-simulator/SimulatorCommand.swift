@@ -20,7 +20,7 @@ struct SimulatorCommand: AsyncParsableCommand {
             WS-Security user D001 / star-pw-d001 (PasswordText or PasswordDigest; a nonce used twice is refused).
             A fault is KIND[:ARG][xCOUNT][+AFTER][@PATH]: 503x3, 429:2, slow:5, reset+4@/api/v2, truncated,
             invalid-json, body-error:50001, unauthorized; for SOAP soap-fault:client, soap-fault:server,
-            app-error:CODE, wrong-namespace, resend, cut-xml.
+            app-error:CODE, wrong-namespace, resend, cut-xml, doctype.
             """)
 
     @Option(help: "The port on 127.0.0.1 (0: any free one).")

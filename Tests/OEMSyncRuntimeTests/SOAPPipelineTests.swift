@@ -142,7 +142,7 @@ struct SOAPPipelineTests {
     }
 
     @Test(
-        "a client Fault, another namespace, a non-retryable application error: the page fails at once, kept in the ledger; the next run asks again",
+        "a client Fault, another namespace, a non-retryable application error, a DTD with an external entity: the page fails at once, kept in the ledger; the next run asks again",
         arguments: TestDatabase.backends)
     func permanent(_ backend: Backend) async throws {
         let expected = try await reference(backend)
@@ -150,6 +150,7 @@ struct SOAPPipelineTests {
             (.soapFault(client: true), "SOAP Fault S:Client: dealer D001 is not entitled to this operation (simulated) (the request is at fault: not retried)"),
             (.wrongNamespace, "the SOAP Body holds {http://www.starstandard.org/STAR/4}ShowVehicleInventory, but the mapping's records path reads {http://www.starstandard.org/STAR/5}ShowVehicleInventory"),
             (.applicationError(code: "E404"), "application error E404 in the answer: 库存服务暂不可用 (simulated)"),
+            (.doctype, "refused: line 2: the XML payload declares a document type (<!DOCTYPE…); DTDs and entity declarations are refused (XXE, entity expansion)"),
         ]
         for (kind, message) in cases {
             var config = SimulatorConfig()
@@ -208,6 +209,60 @@ struct SOAPPipelineTests {
             #expect(text.contains("<soap:operation soapAction=\"urn:acme:star:GetVehicleInventory\"/>"))
             #expect(text.contains("<soap:address location=\"\(oem.baseURL)/soap/star/inventory\"/>"))
             #expect(text.contains("<soap12:binding"))
+        }
+    }
+
+    @Test("an incremental pull sends {{since}}: the next pull asks from the last one's start minus the overlap", arguments: TestDatabase.backends)
+    func incremental(_ backend: Backend) async throws {
+        try await withSimulator { oem in
+            let feed = RESTWorkspace.Feed(
+                name: "inventory", mapping: "Mappings/acme/inventory-soap.v1.yaml",
+                source: """
+                    url: \(oem.baseURL)/soap/star/inventory
+                    action: urn:acme:star:GetVehicleInventory
+                    body: '<GetVehicleInventory xmlns="http://www.starstandard.org/STAR/5"><ModifiedSince>{{since}}</ModifiedSince><PageNumber>{{page}}</PageNumber><PageSize>{{page_size}}</PageSize></GetVehicleInventory>'
+                    pagination: {style: page, size: 100}
+                    incremental: {format: iso8601, overlap: 10m}
+                    """,
+                credentials: "acme-star", kind: "soap")
+            let ws = try Self.workspace(backend, feed, oem: oem)
+            let first = try await ws.sync()
+            #expect(first.status == 0, "\(first.err)")
+            #expect(try ws.batches().map(\.recordsIn) == [20])
+            let done = try #require(try checkpoint(ws))
+            // The test clock's now, 2025-12-01T08:00:00Z, is when the first pull started.
+            #expect(done.lastPull == 1_764_576_000_000_000)
+            // The next pull asks from 07:50: the 13 vehicles changed at 08:00 and later.
+            let second = try await ws.sync()
+            #expect(second.status == 0, "\(second.err)")
+            #expect(try ws.batches().map(\.recordsIn) == [20, 13])
+            #expect(try ws.batches()[1].duplicates == 0)
+        }
+    }
+
+    @Test("a SOAP batch's rejects are replayed from the fields they were read with", arguments: TestDatabase.backends)
+    func replay(_ backend: Backend) async throws {
+        try await withSimulator { oem in
+            let ws = try Self.workspace(backend, Self.inventory(oem, size: 100), oem: oem)
+            #expect(try await ws.sync().status == 0)
+            let rejects = try ws.rejects(key: Self.vin)
+            #expect(rejects.contains(["vin", "vin.placeholder", "11111111111111111"]), "\(rejects)")
+            let stored = try ws.db.query("SELECT p.content_type FROM oemsync_payloads p JOIN oemsync_batches b ON b.id = p.batch_id WHERE b.status = 'partial'")
+            #expect(stored == [["application/vnd.oemsync.xml-fields+json"]])
+            // Mapped again from the stored fields, with the mapping and dictionary of now: the placeholder
+            // VIN is still refused, and the ledger says so (a stored answer could not be replayed at all).
+            let partial = try #require(try ws.db.query("SELECT id FROM oemsync_batches WHERE status = 'partial'").first?[0] ?? nil)
+            let run = try await onThread {
+                ws.command { ReplayCommand.run(.init(configPath: $0, selection: .batches([Int64(partial)!]), dryRun: false), console: $1) }
+            }
+            #expect(run.status == 0, "\(run.err)")
+            #expect(run.out.contains("1 record: 0 written (0 inserted, 0 updated, 0 unchanged), 1 rejected (vin.placeholder 1)"), "\(run.out)")
+            #expect(run.out.contains("open rejects: 1 resolved, 1 of them rejected again"), "\(run.out)")
+            let replayed = try ws.db.query("SELECT records_in, rejected FROM oemsync_batches WHERE replay_of = \(partial)")
+            #expect(replayed == [["1", "1"]])
+            // The reject of the replay keeps the record's fields by path.
+            #expect(try ws.rejects(key: Self.vin).filter { $0[1] == "vin.placeholder" }.count == 2)
+            #expect((try? ws.db.ledgerViolations()) == [])
         }
     }
 
