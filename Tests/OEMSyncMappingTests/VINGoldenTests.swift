@@ -15,22 +15,11 @@ struct VINGoldenTests {
     }
 
     static func corpus() throws -> Corpus {
-        let lines = try String(contentsOfFile: Fixture.path("validators/vin-golden.jsonl"), encoding: .utf8).split(separator: "\n")
-        let header = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
-        let rows = try lines.dropFirst().map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
-        #expect(rows.count == header["rows"] as? Int)
+        let (header, rows) = try GoldenCorpus.read("vin-golden.jsonl")
         return Corpus(year: try #require(header["year"] as? Int), rows: rows)
     }
 
-    static func exceptions() throws -> [String: String] {
-        var rules: [String: String] = [:]
-        for line in try String(contentsOfFile: Fixture.path("validators/vin-golden-exceptions.tsv"), encoding: .utf8).split(separator: "\n")
-        where !line.hasPrefix("#") {
-            let parts = line.split(separator: "\t", maxSplits: 1).map(String.init)
-            if parts.count == 2 { rules[parts[0]] = parts[1] }
-        }
-        return rules
-    }
+    static func exceptions() throws -> [String: String] { try GoldenCorpus.exceptions("vin-golden-exceptions.tsv") }
 
     /// The rule that explains a disagreement on `field`, if the exceptions file has one.
     static func rule(for field: String, row: [String: Any], rules: [String: String]) -> String? {
@@ -65,8 +54,8 @@ struct VINGoldenTests {
             }
             compare("normalized", row["normalized"] as? String, report.normalized)
             // What the validator writes for a valid VIN, through whichever path it takes.
-            if case .valid(let written) = strict.validate(raw, field: "vin") { compare("written", row["normalized"] as? String, written) }
-            if case .valid(let written) = VINValidator(mode: .auto).validate(raw, field: "vin") {
+            if let written = strict.validate(raw, field: "vin").written(from: raw) { compare("written", row["normalized"] as? String, written) }
+            if let written = VINValidator(mode: .auto).validate(raw, field: "vin").written(from: raw) {
                 compare("written", row["normalized"] as? String, written)
             }
             compare("parses", parses, !["vin.length", "vin.chars"].contains(report.code ?? ""))

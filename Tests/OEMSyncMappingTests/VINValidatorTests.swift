@@ -14,7 +14,9 @@ struct VINValidatorTests {
 
     @Test("accepts the twenty reference VINs in strict mode", arguments: valid)
     func acceptsValid(_ vin: String) {
-        #expect(VINValidator(mode: .strict).validate(vin, field: "vin") == .valid(vin))
+        // Already in normal form: valid as written, nothing handed back.
+        #expect(VINValidator(mode: .strict).validate(vin, field: "vin") == .validAsWritten)
+        #expect(VINValidator(mode: .strict).validate(vin.lowercased(), field: "vin") == .valid(vin))
     }
 
     /// Domain notes §1.11, I1-I16 and I20, with the reason code each must get in strict mode.
@@ -69,7 +71,7 @@ struct VINValidatorTests {
         #expect(vin == "WVWZZZ3CZEE140287")
         #expect(warning.code == "vin.check_digit")
         // Position 10 '0' (no model year, BMW EU) passes in advisory mode, fails in strict mode.
-        #expect(VINValidator(mode: .advisory).validate("WBA71DC010CH14720", field: "vin") == .valid("WBA71DC010CH14720"))
+        #expect(VINValidator(mode: .advisory).validate("WBA71DC010CH14720", field: "vin") == .validAsWritten)
         guard case .invalid(let p) = VINValidator(mode: .strict).validate("WBA71DC010CH14720", field: "vin") else {
             Issue.record("strict mode accepted a VIN without a model year")
             return

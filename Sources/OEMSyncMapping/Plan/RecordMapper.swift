@@ -102,6 +102,7 @@ public struct RecordMapper: Sendable {
         switch column.validator {
         case .vin(let v)?:
             switch v.validate(text, field: column.name) {
+            case .validAsWritten: break
             case .valid(let vin): text = vin
             case .validWithWarning(let vin, let w):
                 text = vin
