@@ -476,30 +476,43 @@ struct Validate: ParsableCommand {
     struct Phone: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "phone",
-            abstract: "Parse phone numbers to E.164 and check them by number type (mobile prefix, area code, service number).")
+            abstract: "Parse phone numbers to E.164 and check them by number type, with libphonenumber's rules and metadata.")
 
         @Argument(help: "The numbers (default: one per line from standard input).")
         var numbers: [String] = []
 
-        @Option(name: .long, help: "The default region for numbers without a country code: \(PhoneValidator.supportedRegions.joined(separator: ", ")).")
+        @Option(name: .long, help: "The default region for numbers without a country code: an ISO 3166 code (CN, US, DE, GB, JP, KR, HK, TW, ...; \(PhoneValidator.supportedRegions.count) regions).")
         var region: String = "CN"
 
         @Option(name: .long, help: "Several numbers in one field: first (take it, with a warning) or reject.")
         var multiple: String = "first"
+
+        @Option(name: .long, help: "Only numbers of these types are valid, comma-separated (mobile, fixed_line, toll_free, shared_cost, voip, ...); default: every type.")
+        var types: String?
+
+        var numberTypes: Set<PhoneNumberType>? {
+            types.map { Set($0.split(separator: ",").compactMap { PhoneNumberType(rawValue: $0.trimmingCharacters(in: .whitespaces)) }) }
+        }
 
         @Flag(name: .long, help: "Print JSON.")
         var json = false
 
         func validate() throws {
             guard PhoneValidator.Multiple(rawValue: multiple) != nil else { throw ValidationError("--multiple is first or reject") }
-            guard PhoneValidator.supportedRegions.contains(region) else {
-                throw ValidationError("--region is one of \(PhoneValidator.supportedRegions.joined(separator: ", "))")
+            guard PhoneValidator.supports(region: region) else {
+                let hint = PhoneValidator.regionHint(region).map { " (did you mean \($0)?)" } ?? ""
+                throw ValidationError("--region \(region) is not a region libphonenumber knows\(hint)")
+            }
+            for name in types?.split(separator: ",") ?? [] where PhoneNumberType(rawValue: name.trimmingCharacters(in: .whitespaces)) == nil {
+                let known = PhoneNumberType.allCases.filter { $0 != .unknown }.map(\.rawValue).joined(separator: ", ")
+                throw ValidationError("--types: '\(name)' is not a number type (\(known))")
             }
         }
 
         func run() throws {
             let code = ValidateCommand.phone(
-                Validate.values(numbers), region: region, multiple: PhoneValidator.Multiple(rawValue: multiple)!, json: json, console: .standard)
+                Validate.values(numbers), region: region, multiple: PhoneValidator.Multiple(rawValue: multiple)!, types: numberTypes, json: json,
+                console: .standard)
             if code != 0 { throw ExitCode(code) }
         }
     }

@@ -86,3 +86,77 @@ struct PhoneValidatorTests {
         }
     }
 }
+
+@Suite("Phone numbers of every region, by number type")
+struct PhoneRegionTests {
+    /// (default region, input, E.164 or the problem code, type): domain notes §2.6 and libphonenumber's
+    /// verdicts (phonenumbers 9.0.43).
+    static let cases: [(String, String, String, PhoneNumberType?)] = [
+        ("DE", "+49 1512 3456789", "+4915123456789", .mobile),
+        ("DE", "030 1234567", "+49301234567", .fixedLine),
+        ("DE", "0180 5 123456", "+491805123456", .sharedCost),
+        ("GB", "020 7946 0018", "+442079460018", .fixedLine),
+        ("GB", "07700 900123", "phone.invalid", nil),  // the drama range is not allocated
+        ("GB", "+44 (0)7911 123456", "+447911123456", .mobile),
+        ("JP", "03-1234-5678", "+81312345678", .fixedLine),
+        ("JP", "090-1234-5678", "+819012345678", .mobile),
+        ("JP", "0120-123-456", "+81120123456", .tollFree),
+        ("KR", "010-1234-5678", "+821012345678", .mobile),
+        ("KR", "02-312-3456", "+8223123456", .fixedLine),
+        ("KR", "081 2 312 3456", "+8223123456", .fixedLine),  // carrier code 81 after the trunk 0
+        ("HK", "2123 4567", "+85221234567", .fixedLine),
+        ("HK", "5123 4567", "+85251234567", .mobile),
+        ("TW", "02 2345 6789", "+886223456789", .fixedLine),
+        ("TW", "0912 345 678", "+886912345678", .mobile),
+        ("US", "011 49 30 1234567", "+49301234567", .fixedLine),  // the US international prefix
+        ("US", "0049 30 1234567", "phone.too_long", nil),  // 00 is not one in the US
+        ("CA", "(604) 555-0123", "+16045550123", .fixedLineOrMobile),
+        ("CN", "0755-8601338", "phone.too_short", nil),  // Shenzhen has 8-digit subscribers
+        ("CN", "0371-1234567", "phone.too_short", nil),
+        ("CN", "0935-6612345", "+869356612345", .fixedLine),
+        ("CN", "17951 13800138000", "+8613800138000", .mobile),  // an IP dialling carrier code
+        ("CN", "+1 868 620 1234", "+18686201234", .mobile),  // Trinidad, a NANP region of its own
+        ("CN", "+800 1234 5678", "+80012345678", .tollFree),  // a non-geographic number
+        ("CN", "+999 123 4567", "phone.country", nil),
+    ]
+
+    @Test("E.164, number type or the problem, per region", arguments: cases)
+    func region(_ region: String, _ raw: String, _ expected: String, _ type: PhoneNumberType?) {
+        let v = PhoneValidator(region: region)
+        switch v.inspect(raw, field: "phone") {
+        case .success(let r):
+            #expect(r.value == expected, "\(raw) in \(region)")
+            if let type { #expect(r.type == type, "\(raw) in \(region)") }
+        case .failure(let p):
+            #expect(p.code == expected, "\(raw) in \(region): \(p.message)")
+            #expect(!p.message.contains(raw.filter(\.isNumber)), "a message must not repeat the number")
+        }
+    }
+
+    @Test("a mapping can take only some number types; one that cannot be told apart passes with either")
+    func types() {
+        let mobile = PhoneValidator(region: "CN", types: [.mobile])
+        #expect(mobile.validate("13800138000", field: "p") == .valid("+8613800138000"))
+        guard case .invalid(let p) = mobile.validate("400-820-8820", field: "p") else {
+            Issue.record("a shared-cost number was taken as a mobile")
+            return
+        }
+        #expect(p.code == "phone.type")
+        #expect(p.message == "a CN shared cost number, not one of the types taken: mobile")
+        #expect(mobile.validate("+1 212 555 0123", field: "p") == .valid("+12125550123"))
+        #expect(PhoneValidator(region: "US", types: [.tollFree]).validate("212 555 0123", field: "p") != .valid("+12125550123"))
+    }
+
+    @Test("reasons name the length or the range, not the number")
+    func reasons() {
+        let cn = PhoneValidator(region: "CN")
+        func problem(_ raw: String) -> String {
+            if case .invalid(let p) = cn.validate(raw, field: "p") { return "\(p.code): \(p.message)" }
+            return "accepted"
+        }
+        #expect(problem("1380013800") == "phone.too_short: too short for a number in CN")
+        #expect(problem("138001380001") == "phone.too_long: too long: its first 11 digits are a CN mobile number")
+        #expect(problem("14012345678") == "phone.invalid: not in any allocated number range of CN")
+        #expect(problem("95588") == "phone.too_short: a short code or a local number in CN without its area code")
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import OEMSyncCore
 import OEMSyncMapping
 import OEMSyncTesting
@@ -113,6 +114,41 @@ struct RecordMapperTests {
         #expect(reject.problems.map(\.rawValue) == ["", "LSVAB2181S2100001", "99", "2025-02-30"], "raw values are the fields as read")
         #expect(reject.rawRecord.hasPrefix("[\"\",\"LSVAB2181S2100001\""))
         #expect(rejected.warnings.isEmpty, "a rejected record leaves no warnings behind")
+    }
+
+    @Test("validate phone with types: a 400 number in a customer's phone column is a phone.type problem")
+    func phoneTypes() throws {
+        let dir = try TemporaryDirectory("mapper")
+        let yaml = """
+            oemsync_mapping: 1
+            name: test.customers
+            version: 1
+            source: {format: csv}
+            target: {table: stock, key: [dealer_code, vin]}
+            columns:
+              dealer_code: {source: Dealer}
+              vin: {source: VIN}
+              contact_phone:
+                source: Phone
+                validate: {phone: {region: CN, types: [mobile, fixed_line]}}
+
+            """
+        let (plan, diagnostics, rendered) = Shipped.compile(try dir.write("customers.yaml", yaml))
+        #expect(diagnostics.isEmpty, "\(rendered)")
+        let mapper = BatchMapper(try BoundMapping(plan: try #require(plan), header: ["Dealer", "VIN", "Phone"]))
+        let batch = mapper.map([
+            record(2, ["D001", "LSVAB2181S2100000", "138 0013 8000"]),
+            record(3, ["D001", "LSVAB2183S2100001", "010-65529988"]),
+            record(4, ["D001", "LSVAB2185S2100002", "400-820-8820"]),
+        ])
+        #expect(batch.rows.map { $0[2] } == [.string("+8613800138000"), .string("+861065529988")])
+        #expect(batch.rejects.map(\.line) == [4])
+        #expect(batch.rejects.first?.problems.map(\.code) == ["phone.type"])
+
+        let (_, bad, text) = Shipped.compile(
+            try dir.write("bad.yaml", yaml.replacingOccurrences(of: "types: [mobile, fixed_line]", with: "types: [mobil]")))
+        #expect(bad.map(\.code) == ["M104"])
+        #expect(text.contains("invalid phone type 'mobil'") && text.contains("did you mean 'mobile'?"), "\(text)")
     }
 
     @Test("a repeated natural key in one batch is written once, with its last values")

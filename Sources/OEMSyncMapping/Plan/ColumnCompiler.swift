@@ -408,9 +408,10 @@ struct ColumnCompiler {
         var region: String?
         var regionNode = e.value
         var multiple = PhoneValidator.Multiple.first
+        var types: Set<PhoneNumberType>?
         if case .scalar = e.value {
             region = reader.nonEmptyString(e.value, what: "phone region")
-        } else if let args = reader.entries(e.value, what: "phone", allowed: ["region", "multiple"]) {
+        } else if let args = reader.entries(e.value, what: "phone", allowed: ["region", "multiple", "types"]) {
             reader.require(["region"], in: args, of: e.value, what: "phone")
             for a in args {
                 if a.key == "region" {
@@ -422,15 +423,20 @@ struct ColumnCompiler {
                 {
                     multiple = .init(rawValue: m)!
                 }
+                if a.key == "types", let items = reader.sequence(a.value, what: "phone types", allowScalar: true) {
+                    let names = PhoneNumberType.allCases.filter { $0 != .unknown }.map(\.rawValue)
+                    types = Set(items.compactMap { reader.choice($0, what: "phone type", allowed: names).flatMap(PhoneNumberType.init(rawValue:)) })
+                }
             }
         }
         guard let region else { return nil }
-        guard PhoneValidator.supportedRegions.contains(region) else {
+        guard PhoneValidator.supports(region: region) else {
             reader.error(
-                "205", "phone region '\(region)' is not supported", at: regionNode,
-                notes: ["supported regions: \(PhoneValidator.supportedRegions.joined(separator: ", "))"])
+                "205", "phone region '\(region)' is not a region libphonenumber knows", at: regionNode,
+                notes: ["a region is an ISO 3166 code in capitals: CN, US, DE, GB, JP, KR, HK, TW, ..."],
+                help: PhoneValidator.regionHint(region).map { "did you mean '\($0)'?" })
             return nil
         }
-        return .phone(PhoneValidator(region: region, multiple: multiple))
+        return .phone(PhoneValidator(region: region, multiple: multiple, types: types))
     }
 }

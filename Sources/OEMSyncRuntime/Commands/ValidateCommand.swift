@@ -32,28 +32,38 @@ public enum ValidateCommand {
         public var verdict: String
         /// E.164, with `;ext=…` when the input had an extension.
         public var e164: String?
+        /// The number's region (`001` for +800 and the other non-geographic codes).
+        public var region: String?
+        /// libphonenumber's number type: mobile, fixed_line, fixed_line_or_mobile, toll_free, …
+        public var type: String?
         public var code: String?
         public var message: String?
     }
 
-    public static func phone(_ values: [String], region: String, multiple: PhoneValidator.Multiple, json: Bool, console: Console) -> Int32 {
-        guard PhoneValidator.supportedRegions.contains(region) else {
-            console.err("oemsync validate phone: region '\(region)' is not supported (\(PhoneValidator.supportedRegions.joined(separator: ", ")))\n")
+    public static func phone(
+        _ values: [String], region: String, multiple: PhoneValidator.Multiple, types: Set<PhoneNumberType>? = nil, json: Bool, console: Console
+    ) -> Int32 {
+        guard PhoneValidator.supports(region: region) else {
+            console.err("oemsync validate phone: region '\(region)' is not a region libphonenumber knows\n")
             return ExitStatus.usage
         }
-        let validator = PhoneValidator(region: region, multiple: multiple)
+        let validator = PhoneValidator(region: region, multiple: multiple, types: types)
         let reports = values.map { raw -> PhoneReport in
-            switch validator.validate(raw, field: "phone") {
-            case .valid(let v): return PhoneReport(raw: raw, verdict: "valid", e164: v)
-            case .validWithWarning(let v, let p): return PhoneReport(raw: raw, verdict: "warning", e164: v, code: p.code, message: p.message)
-            case .invalid(let p): return PhoneReport(raw: raw, verdict: "invalid", code: p.code, message: p.message)
+            switch validator.inspect(raw, field: "phone") {
+            case .success(let r):
+                return PhoneReport(
+                    raw: raw, verdict: r.warning == nil ? "valid" : "warning", e164: r.value, region: r.region, type: r.type.rawValue,
+                    code: r.warning?.code, message: r.warning?.message)
+            case .failure(let p):
+                return PhoneReport(raw: raw, verdict: "invalid", code: p.code, message: p.message)
             }
         }
         if json {
             console.out(CommandJSON.encode(reports))
         } else {
             let rows = reports.map { r in
-                [r.raw.trimmingCharacters(in: .whitespaces), r.verdict, r.e164 ?? "", r.code.map { "\($0): \(r.message ?? "")" } ?? ""]
+                let about = [r.region.map { "\($0) \(r.type ?? "")" }, r.code.map { "\($0): \(r.message ?? "")" }].compactMap { $0 }
+                return [r.raw.trimmingCharacters(in: .whitespaces), r.verdict, r.e164 ?? "", about.joined(separator: "; ")]
             }
             console.out(TextTable.render(header: ["input", "verdict", "e164", "notes"], rows: rows))
         }

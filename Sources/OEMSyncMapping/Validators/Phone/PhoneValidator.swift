@@ -1,20 +1,21 @@
 import Foundation
 import OEMSyncCore
 
-/// Parses dirty phone input into E.164 and judges it by number type, not only by length.
+/// Parses dirty phone input into E.164 and judges it by number type, as libphonenumber does.
 ///
 /// Steps, in order (domain notes §2.5): fold full-width forms; split several numbers in one field
 /// (`/`, `、`, `,`, `，`, `;`, `；`, `|`, newline: the first is taken with a `phone.multiple` warning, or the
-/// record is rejected, per mapping); reject masked numbers (`138****8000`); drop `tel:`; take an
-/// extension (`转`, `分机`, `ext`, `x`, `#`, `;ext=`, or a trailing `-123` after a full landline);
-/// read `+`, `00`, or the default region's own forms (`86-`, trunk `0`, `(0)`); then validate:
+/// record is rejected, per mapping); reject masked numbers (`138****8000`); drop a label before the
+/// number (`tel:`, `手机：`); take an
+/// extension (`转`, `分机`, `ext`, `x`, `#`, `;ext=`, or a trailing `-123` after a full landline); then
+/// read the digits with libphonenumber's rules (``PhoneNumberParser``): `+`, the default region's
+/// international prefix (`00` in China, `011` in the US), its country code written without `+`
+/// (`86-138…`), national and carrier prefixes, `(0)` after a country code.
 ///
-/// - CN: mobile by allocated prefix (13x, 145/147, 15x but 154, 162/165-167, 170-173/175-178, 18x,
-///   19x but 194), landline by area-code shape and subscriber length (010 and 02X: 8 digits; other
-///   3-digit area codes: 7 or 8), 400/800 service numbers; short codes are not customer phones.
-/// - US, CA (NANP): `NXX-NXX-XXXX`, no N11 area codes.
-/// - HK: 8 digits starting 2, 3, 5-9. TW: mobile `09xx xxx xxx`, landline with a 2-8 area code.
-/// - Any other explicit country code: 8 to 15 digits, written with a `phone.unverified` warning.
+/// Validity is by number type against libphonenumber's metadata for every region it knows (the
+/// tables are compiled from phonenumbers 9.0.43 by `scripts/phone-metadata.py`): a Chinese mobile
+/// number by its allocated prefix, a landline by its area code and that area's subscriber length,
+/// 400/800 numbers as shared-cost and toll-free; a short code is not a number.
 ///
 /// The written value is E.164 (`+8613800138000`), with `;ext=123` appended when an extension was
 /// given (RFC 3966), so nothing in the input is lost.
@@ -26,14 +27,41 @@ public struct PhoneValidator: Sendable, Hashable {
         case reject
     }
 
-    public static let supportedRegions = ["CN", "US", "CA", "HK", "TW"]
+    /// Every region a default region may be (ISO 3166 codes, as libphonenumber knows them).
+    public static var supportedRegions: [String] { PhoneMetadata.regionCodes }
+
+    /// Whether `region` can be a default region.
+    public static func supports(region: String) -> Bool {
+        PhoneMetadata.shared.index[region] != nil && !region.hasPrefix("001")
+    }
+
+    /// The region meant by a code that is not one (`cn` for `CN`, `UK` for `GB`), if it is clear.
+    public static func regionHint(_ region: String) -> String? {
+        let upper = region.uppercased() == "UK" ? "GB" : region.uppercased()
+        return upper != region && supports(region: upper) ? upper : nil
+    }
+
+    /// The phonenumbers release whose metadata the validator follows.
+    public static var metadataVersion: String { PhoneMetadata.libraryVersion }
 
     public var region: String
     public var multiple: Multiple
+    /// The number types a column takes (`phone.type` otherwise); nil: every valid number. A number
+    /// whose type cannot be told (`fixed_line_or_mobile`, most of NANP) passes when either is taken.
+    public var types: Set<PhoneNumberType>?
+    let regionIndex: Int?
 
-    public init(region: String, multiple: Multiple = .first) {
+    public init(region: String, multiple: Multiple = .first, types: Set<PhoneNumberType>? = nil) {
         self.region = region
         self.multiple = multiple
+        self.types = types
+        self.regionIndex = Self.supports(region: region) ? PhoneMetadata.shared.index[region] : nil
+    }
+
+    /// Whether a number of `type` is one the column takes.
+    func takes(_ type: PhoneNumberType) -> Bool {
+        guard let types else { return true }
+        return types.contains(type) || (type == .fixedLineOrMobile && !types.isDisjoint(with: [.fixedLine, .mobile]))
     }
 
     public enum Outcome: Sendable, Hashable {
@@ -42,23 +70,55 @@ public struct PhoneValidator: Sendable, Hashable {
         case invalid(RecordProblem)
     }
 
+    /// A number that was read.
+    public struct Reading: Sendable, Hashable {
+        /// `+` country code national number.
+        public var e164: String
+        public var `extension`: String?
+        /// The region the number belongs to (`001` for a non-geographic entity such as +800).
+        public var region: String
+        public var type: PhoneNumberType
+        public var warning: RecordProblem?
+
+        /// What a mapping writes: E.164, with `;ext=…` when there is an extension.
+        public var value: String { `extension`.map { "\(e164);ext=\($0)" } ?? e164 }
+    }
+
     public func validate(_ raw: String, field: String) -> Outcome {
+        switch inspect(raw, field: field) {
+        case .success(let r): return r.warning.map { .validWithWarning(r.value, $0) } ?? .valid(r.value)
+        case .failure(let p): return .invalid(p)
+        }
+    }
+
+    public func inspect(_ raw: String, field: String) -> Result<Reading, RecordProblem> {
+        let result = read(raw, field: field)
+        if types != nil, case .success(let reading) = result, !takes(reading.type) {
+            let taken = PhoneNumberType.allCases.filter { types?.contains($0) == true }.map(\.words).joined(separator: ", ")
+            return .failure(
+                RecordProblem(
+                    code: "phone.type", message: "a \(reading.region) \(reading.type.words) number, not one of the types taken: \(taken)", field: field,
+                    rawValue: raw))
+        }
+        return result
+    }
+
+    func read(_ raw: String, field: String) -> Result<Reading, RecordProblem> {
         func problem(_ code: String, _ message: String) -> RecordProblem {
             RecordProblem(code: code, message: message, field: field, rawValue: raw)
         }
         let folded = HalfWidth.fold(raw)
         // Fast path: one number written with digits and the usual punctuation only (most records).
         // A failure there takes the full path, which knows more forms (`010-65529988-123`).
-        if let (digits, plus) = Self.plainNumber(folded) {
-            switch parse(digits, plus: plus) {
-            case .success(let e164) where !Self.unverified(e164):
-                return .valid(e164)
-            case .failure(let f) where !folded.utf8.contains(UInt8(ascii: "-")):
-                // Digits and punctuation only, and no trailing group that could be an extension: the
-                // full path would come to the same verdict (nothing to split, unmask or cut off).
-                return .invalid(problem(f.code, f.message))
-            default:
-                break
+        if let plain = plainNumber(folded) {
+            switch plain {
+            case .success(let reading):
+                return .success(reading)
+            case .failure(let f):
+                // Digits and punctuation only: nothing to split, unmask or cut off, so the full path
+                // comes to the same verdict, unless a trailing group is a Chinese landline's extension.
+                if folded.utf8.contains(UInt8(ascii: "-")), let reading = dashExtension(Self.trimmed(folded)) { return .success(reading) }
+                return .failure(problem(f.code, f.message))
             }
         }
         var text = Self.trimmed(folded)
@@ -66,38 +126,36 @@ public struct PhoneValidator: Sendable, Hashable {
         let numbers = Self.splitNumbers(text)
         if numbers.count > 1 {
             let p = problem("phone.multiple", "\(numbers.count) numbers in one field")
-            guard multiple == .first else { return .invalid(p) }
+            guard multiple == .first else { return .failure(p) }
             warning = p
         }
         text = numbers.first ?? text
         if Self.isMasked(text) {
-            return .invalid(problem("phone.masked", "masked number (digits replaced by '*' or 'x')"))
+            return .failure(problem("phone.masked", "masked number (digits replaced by '*' or 'x')"))
         }
-        if text.lowercased().hasPrefix("tel:") { text = String(text.dropFirst(4)) }
-        var (main, ext) = Self.splitExtension(text)
+        // A label before the number (`tel:`, `手机：`, `Mobile `) is dropped, as libphonenumber does: a
+        // number starts at its first digit or '+'.
+        if let start = text.utf8.firstIndex(where: { ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: "+") }), start != text.utf8.startIndex {
+            text = String(text[start...])
+        }
+        let (main, splitOff) = Self.splitExtension(text)
+        var ext = splitOff
         // What is left must be digits and punctuation only.
         guard main.utf8.allSatisfy({ Self.allowed[Int($0)] }) else {
-            return .invalid(problem("phone.chars", "contains characters that are not part of a phone number"))
+            return .failure(problem("phone.chars", "contains characters that are not part of a phone number"))
         }
-        var result = parse(main)
-        if case .failure = result, ext == nil, let (head, tail) = Self.trailingGroup(main) {
-            // `010-65529988-123`: a trailing short group after a valid landline is its extension.
-            if case .success(let e164) = parse(head), e164.hasPrefix("+86"), !Self.isCNMobile(e164) {
-                result = .success(e164)
-                ext = tail
-                main = head
-            }
+        var result = number(main)
+        if case .failure = result, ext == nil, let reading = dashExtension(main) {
+            result = .success(reading)
+            ext = reading.extension
         }
         switch result {
         case .failure(let failure):
-            return .invalid(problem(failure.code, failure.message))
-        case .success(let e164):
-            let value = ext.map { "\(e164);ext=\($0)" } ?? e164
-            if let warning { return .validWithWarning(value, warning) }
-            if Self.unverified(e164) {
-                return .validWithWarning(value, problem("phone.unverified", "country code accepted by length only"))
-            }
-            return .valid(value)
+            return .failure(problem(failure.code, failure.message))
+        case .success(var reading):
+            reading.extension = ext
+            reading.warning = warning
+            return .success(reading)
         }
     }
 
@@ -106,91 +164,110 @@ public struct PhoneValidator: Sendable, Hashable {
         var message: String
     }
 
-    typealias Digits = ArraySlice<UInt8>
-
-    /// The digits of a field that holds one plainly written number: ASCII digits, spaces, `-`, `.`,
-    /// brackets and a leading `+`. Anything else (letters, `*`, separators, `(0)`) takes the full path.
-    static func plainNumber(_ s: String) -> (Digits, Bool)? {
-        var digits: [UInt8] = []
-        digits.reserveCapacity(16)
-        var plus = false
-        var previous: UInt8 = 0
-        var beforePrevious: UInt8 = 0
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                digits.append(b)
-            case UInt8(ascii: "+"):
-                guard digits.isEmpty, !plus else { return nil }
-                plus = true
-            case UInt8(ascii: ")"):
-                if previous == UInt8(ascii: "0"), beforePrevious == UInt8(ascii: "(") { return nil }  // "(0)"
-            case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "("):
-                break
-            default:
-                return nil
+    /// The reading of a field that holds one plainly written number: ASCII digits, spaces, `-`,
+    /// `.`, brackets and a leading `+`. Nil for anything else (letters, `*`, separators): the full
+    /// path reads it. The digits are gathered on the stack: no allocation.
+    func plainNumber(_ s: String) -> Result<Reading, Failure>? {
+        let u = s.utf8
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: u.count) { buf -> Result<Reading, Failure>? in
+            var n = 0
+            var plus = false
+            for b in u {
+                switch b {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    buf[n] = b
+                    n += 1
+                case UInt8(ascii: "+"):
+                    guard n == 0, !plus else { return nil }
+                    plus = true
+                case UInt8(ascii: " "), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "("), UInt8(ascii: ")"):
+                    break
+                default:
+                    return nil
+                }
             }
-            beforePrevious = previous
-            previous = b
-        }
-        return digits.isEmpty ? nil : (digits[...], plus)
-    }
-
-    /// Digits (with a leading `+`) to E.164, using the default region for national forms.
-    func parse(_ text: String) -> Result<String, Failure> {
-        var cleaned = text
-        // "(0)" after a country code is a trunk-prefix hint in international notation; drop it.
-        if let r = text.range(of: "(0)"), text.hasPrefix("+") || text.hasPrefix("00") || text.hasPrefix("86") {
-            cleaned = text.replacingCharacters(in: r, with: "")
-        }
-        var digits: [UInt8] = []
-        var plus = false
-        for b in cleaned.utf8 {
-            if b == UInt8(ascii: "+") {
-                guard digits.isEmpty, !plus else { return .failure(Failure(code: "phone.chars", message: "misplaced '+'")) }
-                plus = true
-            } else if b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") {
-                digits.append(b)
-            }
-        }
-        guard !digits.isEmpty else { return .failure(Failure(code: "phone.chars", message: "no digits")) }
-        return parse(digits[...], plus: plus)
-    }
-
-    func parse(_ input: Digits, plus: Bool) -> Result<String, Failure> {
-        var digits = input
-        var plus = plus
-        if !plus, digits.starts(with: [0x30, 0x30]) {
-            plus = true
-            digits = digits.dropFirst(2)
-        }
-        if plus { return Self.international(digits) }
-        switch region {
-        case "CN":
-            if digits.starts(with: Self.d86), digits.count >= 12, case .success(let n) = Self.chinese(digits.dropFirst(2)) {
-                return .success(n)
-            }
-            return Self.chinese(digits)
-        case "US", "CA": return Self.nanp(digits)
-        case "HK": return Self.hongKong(digits)
-        case "TW": return Self.taiwan(digits)
-        default: return .failure(Failure(code: "phone.country", message: "region \(region) is not supported"))
+            guard n > 0 else { return nil }
+            return number(UnsafeBufferPointer(rebasing: buf[..<n]), plus: plus)
         }
     }
 
-    /// The bytes a number may be written with once extensions and separators are gone.
-    static let allowed: [Bool] = (0..<256).map { "0123456789+-.() /\t".utf8.contains(UInt8($0)) }
+    /// A number written with digits and punctuation (and a leading `+`) to a reading.
+    func number(_ text: String) -> Result<Reading, Failure> {
+        let u = text.utf8
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: u.count) { buf in
+            var n = 0
+            var plus = false
+            for b in u {
+                if b == UInt8(ascii: "+") {
+                    guard n == 0, !plus else { return .failure(Failure(code: "phone.chars", message: "misplaced '+'")) }
+                    plus = true
+                } else if b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") {
+                    buf[n] = b
+                    n += 1
+                }
+            }
+            guard n > 0 else { return .failure(Failure(code: "phone.chars", message: "no digits")) }
+            return number(UnsafeBufferPointer(rebasing: buf[..<n]), plus: plus)
+        }
+    }
 
-    static let d86: [UInt8] = Array("86".utf8)
-    static let d852: [UInt8] = Array("852".utf8)
-    static let d886: [UInt8] = Array("886".utf8)
+    /// The digits (after a `+` when `plus`) read and judged with libphonenumber's rules.
+    func number(_ digits: UnsafeBufferPointer<UInt8>, plus: Bool) -> Result<Reading, Failure> {
+        // Room for a national number a transform rule rewrites (see PhoneNumberParser.parse).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * (digits.count + 16)) { scratch in
+            number(digits[...], plus: plus, scratch: scratch)
+        }
+    }
 
-    static func e164(_ country: String, _ digits: Digits) -> String {
-        let c = country.utf8
-        return String(unsafeUninitializedCapacity: 1 + c.count + digits.count) { out in
+    func number(_ digits: PhoneDigits, plus: Bool, scratch: UnsafeMutableBufferPointer<UInt8>) -> Result<Reading, Failure> {
+        func fail(_ code: String, _ message: String) -> Result<Reading, Failure> { .failure(Failure(code: code, message: message)) }
+        guard let regionIndex else { return fail("phone.country", "region \(region) is not supported") }
+        guard digits.count >= 2 else { return fail("phone.too_short", "not a phone number: fewer than 2 digits") }
+        let metadata = PhoneMetadata.shared
+        let parser = PhoneNumberParser(metadata: metadata)
+        let parsed: PhoneNumberParser.Parsed
+        switch parser.parse(digits, plus: plus, region: regionIndex, scratch: scratch) {
+        case .success(let p): parsed = p
+        case .failure(.invalidCountryCode): return fail("phone.country", "no country has the calling code this number starts with")
+        case .failure(.tooShortAfterInternationalPrefix): return fail("phone.too_short", "too short after the international prefix")
+        case .failure(.tooShortNationalNumber): return fail("phone.too_short", "too short to be a phone number")
+        case .failure(.tooLong): return fail("phone.too_long", "more than 17 digits after the country code")
+        }
+        let owner = parser.region(of: parsed)
+        let meta = metadata.regions[owner ?? parsed.parsingRegion]
+        let type = owner == nil ? .unknown : metadata.type(parsed.national, meta)
+        guard type != .unknown else { return .failure(Self.reason(parsed.national, meta)) }
+        return .success(
+            Reading(e164: Self.e164(meta.countryCodeDigits, parsed.national), region: meta.name, type: type))
+    }
+
+    /// Why a national number that parsed is not valid in `region`, from where its walk through the
+    /// region's automaton ended: one that more digits could make valid is too short, a valid number
+    /// followed by more digits is too long, and one that left every number range is not allocated.
+    static func reason(_ national: PhoneDigits, _ region: PhoneMetadata.Region) -> Failure {
+        let metadata = PhoneMetadata.shared
+        let name = region.name
+        let walk = metadata.walk(national, region)
+        if walk.continues {
+            if metadata.testLength(national.count, region) == .possibleLocalOnly {
+                return Failure(code: "phone.too_short", message: "a short code or a local number in \(name) without its area code")
+            }
+            return Failure(code: "phone.too_short", message: "too short for a number in \(name)")
+        }
+        if let (length, type) = walk.longestValidPrefix, length < national.count {
+            return Failure(code: "phone.too_long", message: "too long: its first \(length) digits are a \(name) \(type.words) number")
+        }
+        if metadata.testLength(national.count, region) == .tooLong {
+            return Failure(code: "phone.too_long", message: "too long for a number in \(name)")
+        }
+        return Failure(code: "phone.invalid", message: "not in any allocated number range of \(name)")
+    }
+
+    static func e164(_ country: [UInt8], _ digits: PhoneDigits) -> String {
+        String(unsafeUninitializedCapacity: 1 + country.count + digits.count) { out in
             out[0] = UInt8(ascii: "+")
             var i = 1
-            for b in c {
+            for b in country {
                 out[i] = b
                 i += 1
             }
@@ -202,126 +279,16 @@ public struct PhoneValidator: Sendable, Hashable {
         }
     }
 
-    static func international(_ digits: Digits) -> Result<String, Failure> {
-        if digits.starts(with: d86) { return chinese(digits.dropFirst(2), international: true) }
-        if digits.first == UInt8(ascii: "1") { return nanp(digits) }
-        if digits.starts(with: d852) { return hongKong(digits.dropFirst(3)) }
-        if digits.starts(with: d886) { return taiwan(digits.dropFirst(3)) }
-        guard digits.first != UInt8(ascii: "0") else { return .failure(Failure(code: "phone.invalid", message: "no country code after '+'")) }
-        guard (8...15).contains(digits.count) else {
-            return .failure(Failure(code: digits.count < 8 ? "phone.too_short" : "phone.too_long", message: "\(digits.count) digits after the '+'"))
-        }
-        return .success(e164("", digits))
-    }
-
-    /// Whether `e164` is an international number we accepted by length only.
-    static func unverified(_ e164: String) -> Bool {
-        var u = e164.utf8.makeIterator()
-        guard u.next() == UInt8(ascii: "+") else { return true }
-        switch (u.next(), u.next(), u.next()) {
-        case (UInt8(ascii: "8")?, UInt8(ascii: "6")?, _), (UInt8(ascii: "1")?, _, _): return false
-        case (UInt8(ascii: "8")?, UInt8(ascii: "5")?, UInt8(ascii: "2")?), (UInt8(ascii: "8")?, UInt8(ascii: "8")?, UInt8(ascii: "6")?): return false
-        default: return true
-        }
-    }
-
-    static func isCNMobile(_ e164: String) -> Bool {
-        e164.hasPrefix("+861") && e164.utf8.count == 14 && !e164.hasPrefix("+8610")
-    }
-
-    /// Allocated Chinese mobile prefixes (the second and third digits after the leading 1), as a
-    /// 100-entry table: 13x, 145, 147, 15x but 154, 162, 165-167, 170-173, 175-178, 18x, 19x but 194.
-    static let cnMobile: [Bool] = {
-        var t = [Bool](repeating: false, count: 100)
-        for p in [30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 45, 47, 50, 51, 52, 53, 55, 56, 57, 58, 59, 62, 65, 66, 67] { t[p] = true }
-        for p in [70, 71, 72, 73, 75, 76, 77, 78, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 95, 96, 97, 98, 99] { t[p] = true }
-        return t
-    }()
-
-    @inline(__always)
-    static func digit(_ d: Digits, _ i: Int) -> Int { Int(d[d.startIndex + i]) - 48 }
-
-    /// A Chinese number in national form (trunk `0` optional), or the national significant number
-    /// after `+86` (`international`).
-    static func chinese(_ input: Digits, international: Bool = false) -> Result<String, Failure> {
-        var n = input
-        let trunk = n.first == UInt8(ascii: "0")
-        if trunk { n = n.dropFirst() }
-        func fail(_ code: String, _ message: String) -> Result<String, Failure> { .failure(Failure(code: code, message: message)) }
-        if n.count < 7 { return fail("phone.too_short", "too short for a Chinese number (a short code is not a customer phone)") }
-        let d0 = digit(n, 0)
-        let d1 = digit(n, 1)
-        if d0 == 1, d1 != 0 {
-            guard n.count == 11 else {
-                return fail(n.count < 11 ? "phone.too_short" : "phone.too_long", "a Chinese mobile number has 11 digits, found \(n.count)")
-            }
-            let prefix = d1 * 10 + digit(n, 2)
-            let satellite = prefix == 74 && digit(n, 3) == 0 && digit(n, 4) <= 5
-            let iot = prefix == 61 && digit(n, 3) == 0 && digit(n, 4) == 0
-            guard cnMobile[prefix] || satellite || iot else {
-                return fail("phone.invalid", "1\(prefix) is not an allocated Chinese mobile prefix")
-            }
-            return .success(e164("86", n))
-        }
-        if !trunk, !international, (d0 == 4 || d0 == 8), d1 == 0, digit(n, 2) == 0 {
-            guard n.count == 10 else { return fail("phone.invalid", "a 400/800 service number has 10 digits, found \(n.count)") }
-            return .success(e164("86", n))
-        }
-        guard trunk || international else {
-            return fail("phone.invalid", "a Chinese landline needs its area code with the leading 0")
-        }
-        // Landline: area code 10 or 2X (8-digit subscriber), or a 3-digit code (7 or 8 digits).
-        let length: ClosedRange<Int>
-        if d0 == 1 && d1 == 0 {
-            length = 10...10
-        } else if d0 == 2 {
-            guard d1 != 6 else { return fail("phone.invalid", "026 is not a Chinese area code") }
-            length = 10...10
-        } else if d0 >= 3 {
-            length = 10...11
-        } else {
-            return fail("phone.invalid", "not a Chinese area code")
-        }
-        guard length.contains(n.count) else {
-            return fail(n.count < length.lowerBound ? "phone.too_short" : "phone.too_long", "wrong subscriber length for the area code")
-        }
-        return .success(e164("86", n))
-    }
-
-    static func nanp(_ input: Digits) -> Result<String, Failure> {
-        var n = input
-        if n.count == 11, n.first == UInt8(ascii: "1") { n = n.dropFirst() }
-        guard n.count == 10 else {
-            return .failure(Failure(code: n.count < 10 ? "phone.too_short" : "phone.too_long", message: "a NANP number has 10 digits"))
-        }
-        guard digit(n, 0) >= 2, !(digit(n, 1) == 1 && digit(n, 2) == 1), digit(n, 3) >= 2 else {
-            return .failure(Failure(code: "phone.invalid", message: "not a valid NANP area code and exchange"))
-        }
-        return .success(e164("1", n))
-    }
-
-    static func hongKong(_ n: Digits) -> Result<String, Failure> {
-        guard n.count == 8, [2, 3, 5, 6, 7, 8, 9].contains(digit(n, 0)) else {
-            return .failure(Failure(code: "phone.invalid", message: "a Hong Kong number has 8 digits starting 2, 3, 5-9"))
-        }
-        return .success(e164("852", n))
-    }
-
-    static func taiwan(_ input: Digits) -> Result<String, Failure> {
-        var n = input
-        if n.first == UInt8(ascii: "0") { n = n.dropFirst() }
-        guard !n.isEmpty else { return .failure(Failure(code: "phone.too_short", message: "not a Taiwan number")) }
-        if digit(n, 0) == 9 {
-            guard n.count == 9 else { return .failure(Failure(code: "phone.invalid", message: "a Taiwan mobile number has 9 digits after 0")) }
-        } else {
-            guard (2...8).contains(digit(n, 0)), (8...9).contains(n.count) else {
-                return .failure(Failure(code: "phone.invalid", message: "not a Taiwan number"))
-            }
-        }
-        return .success(e164("886", n))
-    }
+    /// The bytes a number may be written with once extensions and separators are gone.
+    static let allowed: [Bool] = (0..<256).map { "0123456789+-.() /\t".utf8.contains(UInt8($0)) }
 
     static let separators = Set<Character>(["/", "、", ",", "，", ";", "；", "\n", "|"])
+    static func isSeparator(_ u: Unicode.Scalar) -> Bool {
+        switch u {
+        case "/", "、", ",", "，", ";", "；", "\n", "|": return true
+        default: return false
+        }
+    }
 
     /// Without white space and line breaks at either end (the field was folded to half-width first).
     static func trimmed(_ text: String) -> String {
@@ -335,17 +302,16 @@ public struct PhoneValidator: Sendable, Hashable {
         return String(text[first...last])
     }
 
-    /// Splits a field holding several numbers. A part with fewer than five digits (`ext=123`) belongs
-    /// to the number before it.
+    /// Splits a field holding several numbers. A part with fewer than five digits (`123`), or one
+    /// that is an RFC 3966 extension (`ext=12345`), belongs to the number before it.
     static func splitNumbers(_ text: String) -> [String] {
-        // A field with none of the separators (ASCII ones or any non-ASCII character) is one number.
-        guard text.utf8.contains(where: { b in b >= 0x80 || b == UInt8(ascii: "/") || b == UInt8(ascii: ",") || b == UInt8(ascii: ";") || b == 0x0A || b == UInt8(ascii: "|") })
-        else { return [text] }
+        // A field with none of the separators is one number.
+        guard text.unicodeScalars.contains(where: isSeparator) else { return [text] }
         var parts: [String] = []
         for piece in text.split(whereSeparator: { separators.contains($0) }) {
             let p = piece.trimmingCharacters(in: .whitespaces)
             if p.isEmpty { continue }
-            if p.filter(\.isNumber).count < 5, let last = parts.popLast() {
+            if p.filter(\.isNumber).count < 5 || p.lowercased().hasPrefix("ext"), let last = parts.popLast() {
                 parts.append(last + ";" + p)
             } else {
                 parts.append(p)
@@ -355,22 +321,23 @@ public struct PhoneValidator: Sendable, Hashable {
     }
 
     static func isMasked(_ text: String) -> Bool {
-        // Most fields have neither a star nor an x: answered from the bytes.
-        if !text.utf8.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "x") || $0 == UInt8(ascii: "X") || $0 >= 0x80 }) {
-            return false
-        }
-        if text.contains("*") || text.contains("×") || text.contains("＊") { return true }
-        // Two or more x between digits: 138xxxx8000 (a single x may be an extension marker).
-        let chars = Array(text.lowercased())
-        var i = 0
-        while i < chars.count {
-            if chars[i] == "x" {
-                var j = i
-                while j < chars.count, chars[j] == "x" { j += 1 }
-                if j - i >= 2, i > 0, chars[i - 1].isNumber { return true }
-                i = j
-            } else {
-                i += 1
+        // Read once, scalar by scalar (no Foundation search): a star, or two or more x right after a
+        // digit (`138xxxx8000`; a single x may be an extension marker).
+        var previousDigit = false
+        var xs = 0
+        var xsAfterDigit = false
+        for u in text.unicodeScalars {
+            switch u {
+            case "*", "×", "＊":
+                return true
+            case "x", "X":
+                if xs == 0 { xsAfterDigit = previousDigit }
+                xs += 1
+                if xs >= 2, xsAfterDigit { return true }
+                previousDigit = false
+            default:
+                xs = 0
+                previousDigit = u.isASCII ? (u >= "0" && u <= "9") : u.properties.numericType != nil
             }
         }
         return false
@@ -396,47 +363,92 @@ public struct PhoneValidator: Sendable, Hashable {
     /// marker (`转`, `分机`, `-分机`, `#`, `x`, `ext`, `ext.`, `extension`, `;ext=`), and before it a number
     /// ending in a digit or `)`. Nil when unsure: the regex decides then.
     static func quickExtension(_ text: String) -> (String, String?)? {
-        let scalars = Array(text.unicodeScalars)
-        var end = scalars.count
-        func isSpace(_ u: Unicode.Scalar) -> Bool { u == " " || u == "\t" }
-        while end > 0, isSpace(scalars[end - 1]) { end -= 1 }
-        var start = end
-        while start > 0, ("0"..."9").contains(scalars[start - 1]) { start -= 1 }
-        guard (1...6).contains(end - start) else { return nil }
-        let digits = String(String.UnicodeScalarView(scalars[start..<end]))
-        var i = start
-        while i > 0, isSpace(scalars[i - 1]) { i -= 1 }
-        func ends(with marker: String) -> Bool {
-            let m = Array(marker.unicodeScalars)
-            guard i >= m.count else { return false }
-            return zip(scalars[(i - m.count)..<i], m).allSatisfy { a, b in
-                a == b || (a.isASCII && b.isASCII && Character(a).lowercased() == Character(b).lowercased())
+        // Read from the end, in UTF-8 bytes (native strings are contiguous; anything else: the regex).
+        text.utf8.withContiguousStorageIfAvailable { b -> (String, String?)? in
+            func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 }
+            func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
+            var end = b.count
+            while end > 0, isSpace(b[end - 1]) { end -= 1 }
+            var start = end
+            while start > 0, isDigit(b[start - 1]) { start -= 1 }
+            guard (1...6).contains(end - start) else { return nil }
+            var i = start
+            while i > 0, isSpace(b[i - 1]) { i -= 1 }
+            var marker = 0
+            for m in extensionMarkers where i >= m.count {
+                var matches = true
+                for k in 0..<m.count {
+                    let got = b[i - m.count + k]
+                    let want = m[k]
+                    let letter = (want | 0x20) >= 0x61 && (want | 0x20) <= 0x7A
+                    if got != want && !(letter && got | 0x20 == want | 0x20) {
+                        matches = false
+                        break
+                    }
+                }
+                if matches {
+                    marker = m.count
+                    break
+                }
             }
+            guard marker > 0 else { return nil }
+            i -= marker
+            while i > 0, isSpace(b[i - 1]) { i -= 1 }
+            // As the regex: the number ends in a digit followed only by digits, `)` and spaces.
+            var j = i
+            var digitInTail = false
+            while j > 0, isDigit(b[j - 1]) || b[j - 1] == UInt8(ascii: ")") || isSpace(b[j - 1]) {
+                if isDigit(b[j - 1]) { digitInTail = true }
+                j -= 1
+            }
+            guard i > 0, digitInTail else { return nil }
+            return (
+                String(decoding: UnsafeBufferPointer(rebasing: b[..<i]), as: UTF8.self),
+                String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self)
+            )
+        } ?? nil
+    }
+
+    /// The extension markers ``quickExtension(_:)`` knows, longest first where one ends another.
+    static let extensionMarkers: [[UInt8]] = ["-分机", "分机", "转", "#", "extension", "ext.", ";ext=", "ext", "x"].map { Array($0.utf8) }
+
+    /// `010-65529988-123`: in Chinese records, a short group after a landline written with its area
+    /// code is its extension. The reading with that extension, when `text` is one.
+    func dashExtension(_ text: String) -> Reading? {
+        guard let (head, tail) = Self.trailingGroup(text), Self.isChineseLandline(head),
+            case .success(var reading) = number(head), reading.region == "CN", reading.type == .fixedLine
+        else { return nil }
+        reading.extension = tail
+        return reading
+    }
+
+    /// A Chinese landline as Chinese records write it: area code with its trunk 0 and the 7 or 8
+    /// digit subscriber number, as `010-65529988`, `(010)65529988`, `010 65529988` or `01065529988`
+    /// (not `010-6552-9988`: there the last group may be part of the number).
+    static func isChineseLandline(_ text: String) -> Bool {
+        let s = Array(text.utf8.filter { $0 != UInt8(ascii: " ") })
+        func digits(_ part: ArraySlice<UInt8>) -> Bool { part.allSatisfy { $0 >= 48 && $0 <= 57 } }
+        var area: ArraySlice<UInt8>
+        var subscriber: ArraySlice<UInt8>
+        if s.first == UInt8(ascii: "("), let close = s.firstIndex(of: UInt8(ascii: ")")) {
+            area = s[1..<close]
+            subscriber = s[(close + 1)...]
+        } else if let dash = s.firstIndex(of: UInt8(ascii: "-")) {
+            area = s[..<dash]
+            subscriber = s[(dash + 1)...]
+        } else {
+            return digits(s[...]) && s.first == UInt8(ascii: "0") && (10...12).contains(s.count)
         }
-        var marker = 0
-        for m in ["-分机", "分机", "转", "#", "extension", "ext.", ";ext=", "ext", "x"] where ends(with: m) {
-            marker = m.unicodeScalars.count
-            break
-        }
-        guard marker > 0 else { return nil }
-        i -= marker
-        while i > 0, isSpace(scalars[i - 1]) { i -= 1 }
-        // As the regex: the number ends in a digit followed only by digits, `)` and spaces.
-        var j = i
-        var digitInTail = false
-        while j > 0, ("0"..."9").contains(scalars[j - 1]) || scalars[j - 1] == ")" || isSpace(scalars[j - 1]) {
-            if ("0"..."9").contains(scalars[j - 1]) { digitInTail = true }
-            j -= 1
-        }
-        guard i > 0, digitInTail else { return nil }
-        return (String(String.UnicodeScalarView(scalars[..<i])), digits)
+        guard digits(area), digits(subscriber), area.first == UInt8(ascii: "0") else { return false }
+        return (3...4).contains(area.count) && (7...8).contains(subscriber.count)
     }
 
     /// `010-65529988-123` -> (`010-65529988`, `123`).
     static func trailingGroup(_ text: String) -> (String, String)? {
-        guard let dash = text.lastIndex(of: "-") else { return nil }
-        let tail = text[text.index(after: dash)...]
-        guard (1...5).contains(tail.count), tail.allSatisfy(\.isNumber) else { return nil }
-        return (String(text[..<dash]), String(tail))
+        let u = text.utf8
+        guard let dash = u.lastIndex(of: UInt8(ascii: "-")) else { return nil }
+        let tail = u[u.index(after: dash)...]
+        guard (1...5).contains(tail.count), tail.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return nil }
+        return (String(text[..<dash]), String(text[u.index(after: dash)...]))
     }
 }
