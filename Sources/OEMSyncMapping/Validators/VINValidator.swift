@@ -86,9 +86,7 @@ public struct VINValidator: Sendable, Hashable {
     /// characters, not a placeholder, with the right check digit (and year code, when strict).
     @inline(__always)
     static func cleanVerdict(_ raw: String, mode: Mode) -> QuickVerdict {
-        let utf8 = raw.utf8
-        guard utf8.count == 17 else { return .other }
-        return utf8.withContiguousStorageIfAvailable { quickCheck($0, mode: mode) } ?? .other
+        raw.utf8.withContiguousStorageIfAvailable { quickCheck($0, mode: mode) } ?? .other
     }
 
     /// An ASCII VIN that is valid once normalised (lower case, spaces, hyphens), normalised on the
