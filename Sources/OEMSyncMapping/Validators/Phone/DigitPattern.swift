@@ -9,8 +9,9 @@
 ///
 /// Compiled once into a small backtracking program; these patterns are a few characters long and
 /// run against at most 17 digits. A class: a region hands out its patterns on every parse, and a
-/// reference is cheaper to pass around than the program.
-final class DigitPattern: Sendable {
+/// reference is cheaper to pass around than the program. (`@unchecked Sendable`: the program is
+/// written once in init and only read after.)
+final class DigitPattern: @unchecked Sendable {
     enum Op: Sendable, Hashable {
         /// One digit out of the set (bit d: digit d).
         case digit(UInt16)
@@ -32,7 +33,9 @@ final class DigitPattern: Sendable {
     }
 
     let source: String
-    let program: [Op]
+    /// The compiled program, behind a pointer this pattern owns: the matcher's loop reads it without
+    /// retaining an array on every match.
+    let program: UnsafePointer<Op>
     let groupCount: Int
     /// The digits a match can begin with (bit d: digit d); all ten when a match can be empty.
     let firstDigits: UInt16
@@ -51,10 +54,14 @@ final class DigitPattern: Sendable {
         Self.emit(tree, into: &program)
         program.append(.match)
         self.source = source
-        self.program = program
+        let stored = UnsafeMutablePointer<Op>.allocate(capacity: program.count)
+        stored.initialize(from: program, count: program.count)
+        self.program = UnsafePointer(stored)
         self.groupCount = parser.groups
         self.firstDigits = Self.firstDigits(of: program)
     }
+
+    deinit { UnsafeMutablePointer(mutating: program).deallocate() }
 
     /// The match at the start of `input` (digits '0'...'9'), as `re.match` finds it.
     func prefixMatch(_ input: PhoneDigits) -> Match? {
