@@ -142,6 +142,18 @@ struct CLITests {
         #expect(masked.status == 1)
         #expect(masked.out.contains("\"code\" : \"phone.masked\""), "\(masked.out)")
         #expect(try run(["validate", "phone", "--region", "XX", "1"]).status == 64)
+        let uk = try run(["validate", "phone", "--region", "UK", "1"])
+        #expect(uk.status == 64 && uk.err.contains("did you mean GB?"), "\(uk.err)")
+        // Any region; the JSON names the number's region and type.
+        let world = try run(["validate", "phone", "--region", "DE", "--json", "030 1234567", "+44 20 7946 0018"])
+        #expect(world.status == 0, "\(world.out)")
+        #expect(world.out.contains("\"e164\" : \"+49301234567\"") && world.out.contains("\"region\" : \"GB\""), "\(world.out)")
+        #expect(world.out.contains("\"type\" : \"fixed_line\""), "\(world.out)")
+        // --types: a 400 number is valid, but not a mobile.
+        #expect(try run(["validate", "phone", "400-820-8820"]).status == 0)
+        let typed = try run(["validate", "phone", "--types", "mobile", "400-820-8820"])
+        #expect(typed.status == 1 && typed.out.contains("phone.type"), "\(typed.out)")
+        #expect(try run(["validate", "phone", "--types", "mobil", "1"]).status == 64)
     }
 
     @Test("the ledger commands on a missing config exit 78, on a database without oemsync's tables 1")
