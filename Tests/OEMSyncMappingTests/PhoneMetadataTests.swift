@@ -76,3 +76,46 @@ struct PhoneMetadataTests {
         #expect(type("US", "8005550123") == .tollFree)
     }
 }
+
+@Suite("Phone validator on random input")
+struct PhoneFuzzTests {
+    /// A small deterministic generator (the test must fail the same way twice).
+    struct SplitMix: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    @Test("every region as the default, 20,000 random fields: a verdict for each, and every valid one is E.164")
+    func randomFields() {
+        var rng = SplitMix(state: 20261201)
+        let pieces: [String] = "0123456789012345678901234567890123456789+-. ()（）/,;x#*转分机ext+０１２３".map(String.init)
+            + ["\u{3000}", "tel:", "00", "86", "0086", "(0)"]
+        let regions = PhoneValidator.supportedRegions
+        var valid = 0
+        for i in 0..<20_000 {
+            let region = regions[i % regions.count]
+            let length = Int.random(in: 0...24, using: &rng)
+            let raw = (0..<length).map { _ in pieces.randomElement(using: &rng)! }.joined()
+            let v = PhoneValidator(region: region)
+            switch v.inspect(raw, field: "p") {
+            case .success(let r):
+                valid += 1
+                let digits = Array(r.e164.utf8.dropFirst())
+                let plain = !digits.isEmpty && digits.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+                #expect(r.e164.hasPrefix("+") && plain && digits.count <= 20, "\(raw.debugDescription) in \(region): \(r.e164)")
+                #expect(r.type != PhoneNumberType.unknown, "\(raw.debugDescription) in \(region)")
+                // The same field read again gives the same reading.
+                #expect(v.inspect(raw, field: "p") == .success(r))
+            case .failure(let p):
+                #expect(p.code.hasPrefix("phone.") && !p.message.isEmpty)
+            }
+        }
+        #expect(valid > 40, "random digits make some valid numbers somewhere (\(valid))")
+    }
+}
