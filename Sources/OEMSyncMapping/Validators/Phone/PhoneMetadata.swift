@@ -235,7 +235,9 @@ public enum PhoneNumberType: String, Sendable, Codable, CaseIterable {
 
     /// The code the generated tables use (the order of `scripts/phone-metadata.py`'s TYPES).
     init(code: UInt8) {
-        let all = Self.allCases
-        self = Int(code) < all.count ? all[Int(code)] : .unknown
+        self = Int(code) < Self.byCode.count ? Self.byCode[Int(code)] : .unknown
     }
+
+    /// `allCases` once: the automaton's walk asks for a type on every parse.
+    private static let byCode = allCases
 }

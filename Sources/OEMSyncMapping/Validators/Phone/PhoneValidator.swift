@@ -282,7 +282,7 @@ public struct PhoneValidator: Sendable, Hashable {
     /// The bytes a number may be written with once extensions and separators are gone.
     static let allowed: [Bool] = (0..<256).map { "0123456789+-.() /\t".utf8.contains(UInt8($0)) }
 
-    static let separators = Set<Character>(["/", "、", ",", "，", ";", "；", "\n", "|"])
+    /// What separates several numbers in one field.
     static func isSeparator(_ u: Unicode.Scalar) -> Bool {
         switch u {
         case "/", "、", ",", "，", ";", "；", "\n", "|": return true
@@ -308,7 +308,7 @@ public struct PhoneValidator: Sendable, Hashable {
         // A field with none of the separators is one number.
         guard text.unicodeScalars.contains(where: isSeparator) else { return [text] }
         var parts: [String] = []
-        for piece in text.split(whereSeparator: { separators.contains($0) }) {
+        for piece in text.split(whereSeparator: { $0.unicodeScalars.count == 1 && isSeparator($0.unicodeScalars.first!) }) {
             let p = piece.trimmingCharacters(in: .whitespaces)
             if p.isEmpty { continue }
             if p.filter(\.isNumber).count < 5 || p.lowercased().hasPrefix("ext"), let last = parts.popLast() {
