@@ -84,10 +84,13 @@ public struct BatchEnd: Sendable {
     /// What the source delivered, loaded only when the ledger keeps it: always for `failed` and
     /// `partial` batches, for `ok` ones when the feed's retention says so.
     public var payload: (any BatchPayloadSource)?
+    /// Set on the last batch of a dropped file: the file's outcome, recorded in `oemsync_files` in
+    /// the same transaction, so the file counts as loaded exactly when its last rows are committed.
+    public var file: FileRecord?
 
     public init(
         positionEnd: String, checkpointAfter: String?, requests: Int = 0, duplicates: Int = 0, notes: String? = nil,
-        failure: BatchFailure? = nil, payload: (any BatchPayloadSource)? = nil
+        failure: BatchFailure? = nil, payload: (any BatchPayloadSource)? = nil, file: FileRecord? = nil
     ) {
         self.positionEnd = positionEnd
         self.checkpointAfter = checkpointAfter
@@ -96,6 +99,58 @@ public struct BatchEnd: Sendable {
         self.notes = notes
         self.failure = failure
         self.payload = payload
+        self.file = file
+    }
+}
+
+/// A dropped file as `oemsync_files` keeps it: the name it was claimed under, its content's
+/// SHA-256, and what became of it.
+public struct FileRecord: Sendable, Hashable {
+    public enum Outcome: String, Sendable, Hashable, Codable {
+        /// Read to its end and committed.
+        case loaded
+        /// The same content was loaded before (``sameAs`` names that batch): not loaded again.
+        case skipped
+        /// Moved to `quarantine/` (``reason`` says why).
+        case quarantined
+    }
+
+    public var claimedName: String
+    public var originalName: String
+    public var size: Int64
+    /// Nil when the file was quarantined before its content was read (not a regular file).
+    public var sha256: String?
+    public var outcome: Outcome
+    public var sameAs: Int64?
+    public var reason: String?
+
+    public init(
+        claimedName: String, originalName: String, size: Int64, sha256: String?, outcome: Outcome, sameAs: Int64? = nil, reason: String? = nil
+    ) {
+        self.claimedName = claimedName
+        self.originalName = originalName
+        self.size = size
+        self.sha256 = sha256
+        self.outcome = outcome
+        self.sameAs = sameAs
+        self.reason = reason
+    }
+
+    /// The statement that records it (`?` placeholders), and its values.
+    func statement(feed: String, batchID: Int64?) -> (sql: String, values: [Value]) {
+        (
+            """
+            INSERT INTO oemsync_files (feed, claimed_name, original_name, size, sha256, outcome, batch_id, same_as, reason, finished_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (feed, claimed_name) DO UPDATE SET size = excluded.size, sha256 = excluded.sha256, outcome = excluded.outcome,
+            batch_id = excluded.batch_id, same_as = excluded.same_as, reason = excluded.reason, finished_at = excluded.finished_at
+            """,
+            [
+                .string(feed), .string(claimedName), .string(originalName), .int(size), sha256.map(Value.string) ?? .null,
+                .string(outcome.rawValue), batchID.map(Value.int) ?? .null, sameAs.map(Value.int) ?? .null, reason.map(Value.string) ?? .null,
+                .datetime(.now()),
+            ]
+        )
     }
 }
 

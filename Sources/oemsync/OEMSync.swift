@@ -121,6 +121,11 @@ struct Sync: ParsableCommand {
             rejected (records = written + rejected).
             Exit 1 when a feed failed, a file was quarantined or a page failed; 78 when the config or a mapping
             is invalid. An HTTP feed parked on its daily quota or by the OEM's Retry-After is not a failure.
+            SIGINT or SIGTERM stops the run after the batch in flight, which commits with its checkpoint; the
+            report is printed and the exit status is 130 (SIGINT) or 143 (SIGTERM). A second signal stops at
+            once: the batch in flight rolls back and the next run resumes from the last committed one.
+            A dropped file whose content the feed loaded before is skipped with a ledger note naming the
+            earlier batch (--reload-duplicates loads it).
             """)
 
     @OptionGroup var config: ConfigOptions
@@ -138,6 +143,9 @@ struct Sync: ParsableCommand {
     @Flag(name: .long, help: "Print the report as JSON.")
     var json = false
 
+    @Flag(name: .long, help: "Load dropped files whose content (SHA-256) the feed loaded before, instead of skipping them.")
+    var reloadDuplicates = false
+
     func validate() throws {
         guard once else { throw ValidationError("sync runs one pass now: add --once") }
         guard all != !feeds.isEmpty else { throw ValidationError("name the feeds to run, or give --all (not both)") }
@@ -145,7 +153,11 @@ struct Sync: ParsableCommand {
 
     func run() throws {
         let logger = log.bootstrap()
-        let code = SyncCommand.run(.init(configPath: config.path, feeds: feeds, all: all, json: json), logger: logger, console: .standard)
+        let interrupts = Interrupts()
+        interrupts.install { _ in logger.notice("interrupted: stopping after the batch in flight (a second signal aborts it)") }
+        let code = SyncCommand.run(
+            .init(configPath: config.path, feeds: feeds, all: all, json: json, reloadDuplicates: reloadDuplicates), logger: logger,
+            console: .standard, interrupts: interrupts)
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -17,7 +17,7 @@ struct DropDirectoryTests {
         try dir.write("e.txt", "x")
         try setMTime(dir.file("b.csv"), 1000)
         try setMTime(dir.file("a.csv"), 2000)
-        #expect(try drop.readyFiles() == ["b.csv", "a.csv"])
+        #expect(try drop.readyFiles().map(\.name) == ["b.csv", "a.csv"])
     }
 
     @Test("marker readiness waits for <name>.done and removes the marker on claim")
@@ -28,7 +28,7 @@ struct DropDirectoryTests {
         try dir.write("stock.csv", "x")
         #expect(try drop.readyFiles().isEmpty)
         try dir.write("stock.csv.done", "")
-        #expect(try drop.readyFiles() == ["stock.csv"])
+        #expect(try drop.readyFiles().map(\.name) == ["stock.csv"])
         let claimed = try #require(try drop.claim("stock.csv"))
         #expect(!FileManager.default.fileExists(atPath: dir.file("stock.csv.done")))
         #expect(FileManager.default.fileExists(atPath: claimed.path))
@@ -43,8 +43,8 @@ struct DropDirectoryTests {
         try dir.write("old.csv", "x")
         let now = Date()
         try setMTime(dir.file("old.csv"), now.timeIntervalSince1970 - 60)
-        #expect(try drop.readyFiles(now: now) == ["old.csv"])
-        #expect(try drop.readyFiles(now: now.addingTimeInterval(31)) == ["old.csv", "fresh.csv"])
+        #expect(try drop.readyFiles(now: now).map(\.name) == ["old.csv"])
+        #expect(try drop.readyFiles(now: now.addingTimeInterval(31)).map(\.name) == ["old.csv", "fresh.csv"])
     }
 
     @Test("a file is claimed once: the second claim of the same name gets nothing")

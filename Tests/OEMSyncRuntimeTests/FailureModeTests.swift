@@ -80,14 +80,31 @@ struct FailureModeTests {
         #expect(ledger == [["50", "8"]], "50 records in 8 batches, none counted twice")
     }
 
-    @Test("the same file dropped again changes nothing and rewrites nothing", arguments: TestDatabase.backends)
+    @Test(
+        "the same content dropped again is skipped with a ledger note naming the earlier batch; asked to, it reloads and rewrites nothing",
+        arguments: TestDatabase.backends)
     func reDropUnchanged(_ backend: TestDatabase.Backend) throws {
         let ws = try Workspace(backend, feeds: ["stock": "Mappings/acme/stock.v1.yaml"])
         try ws.dropText("stock", "day1.csv", Self.stockCSV(rows: 20))
         #expect(ws.sync().status == ExitStatus.ok)
         let before = try ws.db.dump("stock", CSVDropPipelineTests.stockColumns, orderBy: "vin")
+        let firstBatch = try #require(try ws.db.query("SELECT CAST(max(id) AS TEXT) FROM oemsync_batches").first?[0] ?? nil)
+
+        // Same bytes under another name: skipped, archived, and said so in the ledger.
         try ws.dropText("stock", "day1-again.csv", Self.stockCSV(rows: 20))
-        let run = ws.sync(json: true)
+        let skipped = ws.sync(json: true)
+        #expect(skipped.status == ExitStatus.ok)
+        #expect(skipped.out.contains("\"note\":\"skipped: same content as batch \(firstBatch) ('day1.csv')\""), "\(skipped.out)")
+        let note = try ws.db.query("SELECT notes, CAST(records_in AS TEXT), status FROM oemsync_batches ORDER BY id DESC LIMIT 1")
+        #expect(note.first?[0]?.contains("loaded by batch \(firstBatch)") == true, "\(note)")
+        #expect(note.first?[1] == "0" && note.first?[2] == "ok")
+        #expect(try ws.db.query("SELECT outcome, CAST(same_as AS TEXT) FROM oemsync_files ORDER BY finished_at").map { [$0[0]!, $0[1] ?? "-"] } == [["loaded", "-"], ["skipped", firstBatch]])
+        #expect(ws.files("stock", "archive").count == 2)
+        #expect(try ws.db.dump("stock", CSVDropPipelineTests.stockColumns, orderBy: "vin") == before)
+
+        // Asked to reload: every row read again, none rewritten.
+        try ws.dropText("stock", "day1-third.csv", Self.stockCSV(rows: 20))
+        let run = ws.sync(json: true, reloadDuplicates: true)
         #expect(run.status == ExitStatus.ok)
         #expect(run.out.contains("\"inserted\":0,\"updated\":0,\"unchanged\":20"), "\(run.out)")
         #expect(try ws.db.dump("stock", CSVDropPipelineTests.stockColumns, orderBy: "vin") == before)

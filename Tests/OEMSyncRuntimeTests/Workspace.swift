@@ -56,7 +56,7 @@ final class Workspace: @unchecked Sendable {
     }
 
     /// Runs `oemsync sync` in-process; returns the exit status, stdout, stderr and log lines.
-    func sync(_ feedNames: [String]? = nil, json: Bool = false) -> (status: Int32, out: String, err: String, logs: String) {
+    func sync(_ feedNames: [String]? = nil, json: Bool = false, reloadDuplicates: Bool = false) -> (status: Int32, out: String, err: String, logs: String) {
         let out = Mutex("")
         let err = Mutex("")
         let logs = Mutex("")
@@ -64,7 +64,8 @@ final class Workspace: @unchecked Sendable {
         let logger = Logger(label: "test") { label in
             LogfmtLogHandler(label: label, level: .trace, stream: { line in logs.withLock { $0 += line } })
         }
-        let options = SyncCommand.Options(configPath: configPath, feeds: feedNames ?? [], all: feedNames == nil, json: json)
+        let options = SyncCommand.Options(
+            configPath: configPath, feeds: feedNames ?? [], all: feedNames == nil, json: json, reloadDuplicates: reloadDuplicates)
         let status = SyncCommand.run(options, logger: logger, console: console)
         #expect((try? db.ledgerViolations()) == [], "after sync")
         return (status, out.withLock { $0 }, err.withLock { $0 }, logs.withLock { $0 })

@@ -46,10 +46,15 @@ public final class CSVReader {
     public init(path: String, format: CSVFormat) throws(IOError) {
         self.path = path
         self.format = format
-        fd = open(path, O_RDONLY | O_CLOEXEC)
+        // Never through a symbolic link, and never blocking on a FIFO: only a regular file is read.
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK)
         guard fd >= 0 else { throw IOError(description: "cannot open '\(path)': \(String(cString: strerror(errno)))") }
         var st = stat()
         fstat(fd, &st)
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw IOError(description: "'\(path)' is not a regular file")
+        }
         fileSize = Int64(st.st_size)
         chunk = [UInt8](repeating: 0, count: Self.chunkSize)
         position = .start

@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import OEMSyncCore
 
 /// A watched directory an OEM (or its file transfer) drops CSV files into.
 ///
@@ -54,6 +55,8 @@ public struct DropDirectory: Sendable {
         /// a random tag in front of the original name, so names never collide and sort by claim time.
         public var claimedName: String
         public var path: String
+        /// Set when the entry is no regular file (see ``Waiting/refusal``): it is quarantined unopened.
+        public var refusal: String? = nil
     }
 
     /// Creates the directory and its three sub-folders if missing.
@@ -67,92 +70,127 @@ public struct DropDirectory: Sendable {
         }
     }
 
-    /// Complete files waiting in the directory, oldest first (by modification time, then name).
-    public func readyFiles(now: Date = Date()) throws(DropError) -> [String] {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: path)
-        } catch {
-            throw DropError(description: "cannot list '\(path)': \(error.localizedDescription)")
-        }
-        let present = Set(names)
-        var ready: [(String, Double)] = []
-        for name in names where matches(name) {
-            var st = stat()
-            guard stat((path as NSString).appendingPathComponent(name), &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
-            let mtime = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
-            switch readiness {
-            case .rename:
-                break
-            case .marker(let suffix):
-                guard present.contains(name + suffix) else { continue }
-            case .stable(let seconds):
-                guard now.timeIntervalSince1970 - mtime >= seconds else { continue }
+    /// An entry of the directory that matches the feed's pattern and is ready to be taken.
+    public struct Waiting: Sendable, Hashable {
+        /// The name as shown and stored (``FileName/display(_:)-(Array<UInt8>)``: control characters and
+        /// bytes that are not UTF-8 escaped).
+        public var name: String
+        /// The name's bytes as the filesystem holds them.
+        public var bytes: [UInt8]
+        /// Modification time, seconds since 1970.
+        public var modified: Double
+        /// Why it cannot be loaded although it matches: a symbolic link, a directory, a FIFO, a
+        /// socket or a device is refused (never followed nor opened) and quarantined with this reason.
+        public var refusal: String?
+    }
+
+    /// Entries waiting in the directory, oldest first (by modification time, then name): complete
+    /// regular files, and entries that match but are no regular file (refused at once, whatever the
+    /// readiness rule, so they never wait in front of the files behind them).
+    public func readyFiles(now: Date = Date()) throws(DropError) -> [Waiting] {
+        let entries = try Self.list(path)
+        let present = Set(entries.map(\.bytes))
+        var ready: [Waiting] = []
+        for entry in entries where matches(entry.bytes) {
+            if entry.refusal == nil {
+                switch readiness {
+                case .rename:
+                    break
+                case .marker(let suffix):
+                    guard present.contains(entry.bytes + Array(suffix.utf8)) else { continue }
+                case .stable(let seconds):
+                    guard now.timeIntervalSince1970 - entry.modified >= seconds else { continue }
+                }
             }
-            ready.append((name, mtime))
+            ready.append(entry)
         }
-        return ready.sorted { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 < $1.0 }.map(\.0)
+        return ready.sorted { $0.modified != $1.modified ? $0.modified < $1.modified : $0.bytes.lexicographicallyPrecedes($1.bytes) }
     }
 
-    /// Whether `name` is one of this feed's data files (not a marker, temp file or hidden file).
-    func matches(_ name: String) -> Bool {
-        if name.hasPrefix(".") { return false }
-        for suffix in [".tmp", ".part", ".partial", ".filepart"] where name.hasSuffix(suffix) { return false }
-        if case .marker(let suffix) = readiness, name.hasSuffix(suffix) { return false }
-        return fnmatch(pattern, name, 0) == 0
+    /// Whether a name is one of this feed's data files (not a marker, temp file or hidden file).
+    func matches(_ name: [UInt8]) -> Bool {
+        if name.first == UInt8(ascii: ".") { return false }
+        for suffix in [".tmp", ".part", ".partial", ".filepart"] where name.ends(with: Array(suffix.utf8)) { return false }
+        if case .marker(let suffix) = readiness, name.ends(with: Array(suffix.utf8)) { return false }
+        return (name + [0]).withUnsafeBufferPointer { n in
+            n.withMemoryRebound(to: CChar.self) { fnmatch(pattern, $0.baseAddress!, 0) == 0 }
+        }
     }
 
-    /// Moves `name` into `processing/`. Returns nil if another process took it first.
-    public func claim(_ name: String, now: Date = Date()) throws(DropError) -> ClaimedFile? {
-        let claimedName = Self.claimPrefix(now) + "-" + name
-        let from = (path as NSString).appendingPathComponent(name)
+    /// Moves a waiting entry into `processing/`, the rename made durable (the file's data, then
+    /// both directories). Returns nil if another process took it first.
+    public func claim(_ waiting: Waiting, now: Date = Date()) throws(DropError) -> ClaimedFile? {
+        let claimedName = Self.claimPrefix(now) + "-" + Self.shortened(waiting.name, bytes: waiting.bytes)
+        let from = Array(path.utf8) + [UInt8(ascii: "/")] + waiting.bytes
         let to = (processingPath as NSString).appendingPathComponent(claimedName)
-        if rename(from, to) != 0 {
+        let moved = (from + [0]).withUnsafeBufferPointer { f in f.withMemoryRebound(to: CChar.self) { rename($0.baseAddress!, to) } }
+        if moved != 0 {
             if errno == ENOENT { return nil }
-            throw DropError(description: "cannot claim '\(name)': \(String(cString: strerror(errno)))")
+            throw DropError(description: "cannot claim '\(waiting.name)': \(String(cString: strerror(errno)))")
         }
+        if waiting.refusal == nil { try Durable.syncFile(to) }
+        try Durable.syncDirectory(processingPath)
+        try Durable.syncDirectory(path)
         if case .marker(let suffix) = readiness {
-            unlink((path as NSString).appendingPathComponent(name + suffix))
+            let marker = from + Array(suffix.utf8) + [0]
+            marker.withUnsafeBufferPointer { m in m.withMemoryRebound(to: CChar.self) { _ = unlink($0.baseAddress!) } }
         }
-        return ClaimedFile(originalName: name, claimedName: claimedName, path: to)
+        return ClaimedFile(originalName: waiting.name, claimedName: claimedName, path: to, refusal: waiting.refusal)
     }
 
-    /// Files left in `processing/` by a run that stopped (a crash, a database outage): they are
+    /// Claims a plain name (tests, tools): the entry is looked up in the directory first.
+    public func claim(_ name: String, now: Date = Date()) throws(DropError) -> ClaimedFile? {
+        guard let entry = try Self.list(path).first(where: { $0.bytes == Array(name.utf8) }) else { return nil }
+        return try claim(entry, now: now)
+    }
+
+    /// Entries left in `processing/` by a run that stopped (a crash, a database outage): they are
     /// resumed from their checkpoint before new files are claimed. Oldest claim first.
     public func claimedFiles() throws(DropError) -> [ClaimedFile] {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: processingPath)
-        } catch {
-            throw DropError(description: "cannot list '\(processingPath)': \(error.localizedDescription)")
-        }
-        return names.filter { !$0.hasPrefix(".") }.sorted().map { name in
-            let original = Self.originalName(of: name)
-            return ClaimedFile(originalName: original, claimedName: name, path: (processingPath as NSString).appendingPathComponent(name))
+        try Self.list(processingPath).filter { $0.bytes.first != UInt8(ascii: ".") }.sorted { $0.name < $1.name }.map { entry in
+            ClaimedFile(
+                originalName: Self.originalName(of: entry.name), claimedName: entry.name,
+                path: (processingPath as NSString).appendingPathComponent(entry.name), refusal: entry.refusal)
         }
     }
 
-    /// Moves a loaded file to `archive/`; returns its new path.
+    /// Claimed names in `archive/`, newest claim first.
+    public func archivedFiles() throws(DropError) -> [String] {
+        try Self.list(archivePath).filter { $0.bytes.first != UInt8(ascii: ".") && $0.refusal == nil }.map(\.name).sorted(by: >)
+    }
+
+    /// Moves a loaded file to `archive/`, durably; returns its new path.
     @discardableResult
     public func archive(_ file: ClaimedFile) throws(DropError) -> String {
-        try move(file, to: archivePath)
+        try move(file.path, named: file.claimedName, from: processingPath, to: archivePath)
     }
 
-    /// Moves a file that cannot be loaded to `quarantine/` with `<name>.reason` beside it.
+    /// Moves an archived file back into `processing/` (its load is not in the database: it is
+    /// loaded again from its checkpoint, or from its start).
+    public func unarchive(_ claimedName: String) throws(DropError) -> ClaimedFile {
+        let from = (archivePath as NSString).appendingPathComponent(claimedName)
+        let to = try move(from, named: claimedName, from: archivePath, to: processingPath)
+        return ClaimedFile(originalName: Self.originalName(of: claimedName), claimedName: claimedName, path: to)
+    }
+
+    /// Moves a file that cannot be loaded to `quarantine/` with `<name>.reason` beside it, durably.
     @discardableResult
     public func quarantine(_ file: ClaimedFile, reason: String) throws(DropError) -> String {
         let reasonPath = (quarantinePath as NSString).appendingPathComponent(file.claimedName + ".reason")
         guard FileManager.default.createFile(atPath: reasonPath, contents: Data((reason + "\n").utf8)) else {
             throw DropError(description: "cannot write '\(reasonPath)'")
         }
-        return try move(file, to: quarantinePath)
+        try Durable.syncFile(reasonPath)
+        return try move(file.path, named: file.claimedName, from: processingPath, to: quarantinePath)
     }
 
-    private func move(_ file: ClaimedFile, to folder: String) throws(DropError) -> String {
-        let target = (folder as NSString).appendingPathComponent(file.claimedName)
-        guard rename(file.path, target) == 0 else {
-            throw DropError(description: "cannot move '\(file.path)' to '\(folder)': \(String(cString: strerror(errno)))")
+    private func move(_ path: String, named name: String, from source: String, to folder: String) throws(DropError) -> String {
+        let target = (folder as NSString).appendingPathComponent(name)
+        guard rename(path, target) == 0 else {
+            throw DropError(description: "cannot move '\(path)' to '\(folder)': \(String(cString: strerror(errno)))")
         }
+        try Durable.syncDirectory(folder)
+        try Durable.syncDirectory(source)
         return target
     }
 
@@ -168,9 +206,70 @@ public struct DropDirectory: Sendable {
         return stamp + "-" + String(repeating: "0", count: max(0, 7 - tag.count)) + tag
     }
 
+    /// The longest shown name a claim keeps whole: a name is at most 255 bytes (NAME_MAX), the claim
+    /// adds 29 (`20251202T140500.123Z-0abc123-`) and quarantine's reason file 7 (`.reason`).
+    static let longestKeptName = 255 - 29 - 7
+
+    /// The name a claim gives the file after its prefix: the shown name, or for a longer one its
+    /// head, `~`, 8 hex digits of the SHA-256 of the real name (so two long names never collide) and
+    /// its extension.
+    static func shortened(_ name: String, bytes: [UInt8]) -> String {
+        guard name.utf8.count > longestKeptName else { return name }
+        let hash = String(SHA256.hex(bytes).prefix(8))
+        var ext = ""
+        if let dot = name.lastIndex(of: "."), name[dot...].utf8.count <= 12 { ext = String(name[dot...]) }
+        let room = longestKeptName - 1 - hash.utf8.count - ext.utf8.count
+        var head = ""
+        for c in name {
+            guard head.utf8.count + String(c).utf8.count <= room else { break }
+            head.append(c)
+        }
+        return head + "~" + hash + ext
+    }
+
     /// `20251202T140500.123Z-0abc123-stock.csv` -> `stock.csv`.
-    static func originalName(of claimed: String) -> String {
+    public static func originalName(of claimed: String) -> String {
         let parts = claimed.split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
         return parts.count == 3 && parts[0].hasSuffix("Z") ? String(parts[2]) : claimed
     }
+
+    /// The entries of a directory, read with their names' bytes and `lstat` (symbolic links are
+    /// seen as links, never followed).
+    static func list(_ directory: String) throws(DropError) -> [Waiting] {
+        guard let dir = opendir(directory) else {
+            throw DropError(description: "cannot list '\(directory)': \(String(cString: strerror(errno)))")
+        }
+        defer { closedir(dir) }
+        let fd = dirfd(dir)
+        var out: [Waiting] = []
+        while let entry = readdir(dir) {
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            if bytes == [0x2E] || bytes == [0x2E, 0x2E] { continue }
+            var st = stat()
+            let found = (bytes + [0]).withUnsafeBufferPointer { b in
+                b.withMemoryRebound(to: CChar.self) { fstatat(fd, $0.baseAddress!, &st, AT_SYMLINK_NOFOLLOW) }
+            }
+            guard found == 0 else { continue }  // gone since it was listed
+            let modified = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+            out.append(Waiting(name: FileName.display(bytes), bytes: bytes, modified: modified, refusal: refusal(st.st_mode)))
+        }
+        return out
+    }
+
+    /// Why an entry of this type is not loaded, or nil for a regular file.
+    static func refusal(_ mode: mode_t) -> String? {
+        switch mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFLNK: return "a symbolic link, not a regular file: not followed"
+        case S_IFDIR: return "a directory, not a regular file"
+        case S_IFIFO: return "a FIFO (named pipe), not a regular file"
+        case S_IFSOCK: return "a socket, not a regular file"
+        case S_IFCHR, S_IFBLK: return "a device, not a regular file"
+        default: return "not a regular file"
+        }
+    }
+}
+
+extension Array where Element == UInt8 {
+    fileprivate func ends(with suffix: [UInt8]) -> Bool { count >= suffix.count && Array(self[(count - suffix.count)...]) == suffix }
 }

@@ -137,13 +137,7 @@ public enum StatusCommand {
                     ? "\(c.file) loaded to its end (\(c.size) bytes)" : "\(c.file) at line \(c.line) (byte \(c.offset) of \(c.size))"
             }
             let waiting = (try? drop.drop.readyFiles()) ?? []
-            var oldest: Date?
-            for name in waiting {
-                let path = (drop.directory as NSString).appendingPathComponent(name)
-                if let m = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date {
-                    oldest = min(oldest ?? m, m)
-                }
-            }
+            let oldest = waiting.map(\.modified).min().map { Date(timeIntervalSince1970: $0) }
             if waiting.isEmpty {
                 status.lag = "no files waiting"
                 status.lagSeconds = 0

@@ -15,17 +15,25 @@ public enum SyncCommand {
         public var feeds: [String]
         public var all: Bool
         public var json: Bool
+        /// Load dropped files whose content the feed loaded before (`--reload-duplicates`).
+        public var reloadDuplicates: Bool
 
-        public init(configPath: String, feeds: [String], all: Bool, json: Bool = false) {
+        public init(configPath: String, feeds: [String], all: Bool, json: Bool = false, reloadDuplicates: Bool = false) {
             self.configPath = configPath
             self.feeds = feeds
             self.all = all
             self.json = json
+            self.reloadDuplicates = reloadDuplicates
         }
     }
 
-    /// - Parameter services: what REST feeds share (tests pass one with their own clock); nil: the real ones.
-    public static func run(_ options: Options, logger: Logger, console: Console, services: SourceServices? = nil) -> Int32 {
+    /// - Parameters:
+    ///   - services: what REST feeds share (tests pass one with their own clock); nil: the real ones.
+    ///   - interrupts: SIGINT/SIGTERM, installed by the executable: a signal stops the run after its
+    ///     batch in flight; the report is printed and the status is 128 + the signal.
+    public static func run(
+        _ options: Options, logger: Logger, console: Console, services: SourceServices? = nil, interrupts: Interrupts? = nil
+    ) -> Int32 {
         let loaded = ConfigurationLoader().load(path: options.configPath)
         let renderer = DiagnosticRenderer(sources: loaded.redactedText.map { [options.configPath: $0] } ?? [:])
         if !loaded.diagnostics.isEmpty { console.err(renderer.render(loaded.diagnostics)) }
@@ -66,16 +74,16 @@ public enum SyncCommand {
 
         let services = services ?? SourceServices(credentials: configuration.credentials)
         var reports: [FeedReport] = []
+        let control = interrupts?.control ?? .none
         for feed in selected {
             guard let plan = project.plans[feed.name] else { continue }
-            switch feed.source {
-            case .csvDrop(let drop):
-                reports.append(CSVDropSync(feed: feed, source: drop, plan: plan, database: database, logger: logger).run())
-            case .rest(let rest):
-                reports.append(RESTSync(feed: feed, settings: rest, plan: plan, database: database, services: services, logger: logger).run())
-            case .soap(let soap):
-                reports.append(SOAPSync(feed: feed, settings: soap, plan: plan, database: database, services: services, logger: logger).run())
+            var feed = feed
+            if options.reloadDuplicates, case .csvDrop(var drop) = feed.source {
+                drop.duplicates = .load
+                feed.source = .csvDrop(drop)
             }
+            reports.append(FeedRunner.run(feed, plan: plan, database: database, services: services, logger: logger, control: control))
+            if interrupts?.signal != nil { break }
         }
         if options.json {
             console.out(SyncReportFormat.json(reports, database: configuration.database))
@@ -83,6 +91,11 @@ public enum SyncCommand {
             console.out(SyncReportFormat.text(reports, database: configuration.database))
         }
         for r in reports where r.error != nil { console.err("oemsync sync: \(r.error!)\n") }
+        if let status = interrupts?.exitStatus {
+            let skipped = selected.count - reports.count
+            console.err("oemsync sync: interrupted; the batch in flight committed" + (skipped > 0 ? ", \(Plural.count(skipped, "feed")) not run" : "") + "\n")
+            return status
+        }
         return reports.contains(where: \.failed) ? ExitStatus.failure : ExitStatus.ok
     }
 }

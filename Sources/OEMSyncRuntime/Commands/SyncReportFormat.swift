@@ -23,6 +23,7 @@ enum SyncReportFormat {
                         parts.append(fetched)
                     }
                     if f.failedBatches > 0 { parts.append("\(Plural.count(f.failedBatches, "failed page")) skipped, kept for replay") }
+                    if let n = f.note { parts.append(n) }
                     if f.resumedFrom != nil { parts.append("resumed at \(f.resumedFrom!)") }
                     if f.inserted + f.updated + f.unchanged > 0 {
                         parts.append("\(f.inserted) new, \(f.updated) updated, \(f.unchanged) unchanged")
@@ -66,7 +67,7 @@ enum SyncReportFormat {
                 case .completed: break
                 }
                 var s = "{\"file\":\(str(file.name)),\"claimed_as\":\(str(file.claimedName)),\"status\":\(str(file.status))"
-                s += ",\"path\":\(str(path)),\"reason\":\(str(reason)),\"resumed_from\":\(str(file.resumedFrom)),\"batches\":\(file.batches)"
+                s += ",\"path\":\(str(path)),\"reason\":\(str(reason)),\"resumed_from\":\(str(file.resumedFrom)),\"note\":\(str(file.note)),\"batches\":\(file.batches)"
                 s += ",\"records_in\":\(file.recordsIn),\"written\":\(file.written),\"inserted\":\(file.inserted),\"updated\":\(file.updated)"
                 s += ",\"unchanged\":\(file.unchanged),\"superseded\":\(file.superseded),\"rejected\":\(file.rejected),\"warnings\":\(file.warnings)"
                 s += ",\"requests\":\(file.requests),\"retries\":\(file.retries),\"duplicates\":\(file.duplicates),\"failed_batches\":\(file.failedBatches)"

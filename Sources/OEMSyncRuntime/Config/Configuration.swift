@@ -53,6 +53,9 @@ public struct DatabaseSettings: Sendable, Hashable {
     public var passwordEnvironment: String?
     /// The PostgreSQL schema oemsync works in; nil for the connection's default search path.
     public var schema: String?
+    /// How long oemsync waits for the database (`connect_timeout`, `statement_timeout`,
+    /// `keepalive`, `busy_timeout`).
+    public var limits = DatabaseLimits()
 
     public init(kind: Kind, passwordFile: String? = nil, passwordEnvironment: String? = nil, schema: String? = nil) {
         self.kind = kind
@@ -156,6 +159,15 @@ public struct CSVDropSettings: Sendable {
     public var batchRows: Int
     /// The longest record accepted, in bytes. Default 8 MiB.
     public var maxRecordBytes: Int
+    /// A file whose content (SHA-256) the feed loaded before: skipped, with a ledger entry naming
+    /// the earlier batch (`skip`, the default), or loaded again (`load`). `oemsync sync
+    /// --reload-duplicates` loads such files once whatever this says.
+    public var duplicates: DuplicateContent = .skip
+
+    public enum DuplicateContent: Sendable, Hashable {
+        case skip
+        case load
+    }
 
     public var drop: DropDirectory { DropDirectory(path: directory, pattern: pattern, readiness: readiness) }
 }

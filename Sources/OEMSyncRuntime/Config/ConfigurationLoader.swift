@@ -13,9 +13,9 @@ public struct ConfigurationLoader {
     public init() {}
 
     static let topKeys = ["oemsync", "database", "dictionary", "credentials", "daemon", "feeds"]
-    static let databaseKeys = ["url", "password_file", "password_env", "schema"]
+    static let databaseKeys = ["url", "password_file", "password_env", "schema", "connect_timeout", "statement_timeout", "keepalive", "busy_timeout"]
     static let feedKeys = ["mapping", "source", "schedule", "keep_ok_payloads"]
-    static let csvDropKeys = ["kind", "directory", "pattern", "ready", "marker_suffix", "stable_seconds", "batch_rows", "max_record_bytes"]
+    static let csvDropKeys = ["kind", "directory", "pattern", "ready", "marker_suffix", "stable_seconds", "batch_rows", "max_record_bytes", "duplicates"]
     static let sourceKinds = ["csv-drop", "rest", "soap"]
 
     public struct Result {
@@ -138,15 +138,30 @@ public struct ConfigurationLoader {
                         reader.error("104", "invalid schema name '\(s)'", at: k.value, help: "a lowercase letter, then lowercase letters, digits and '_' (at most 63)")
                     }
                 }
+            case "connect_timeout", "statement_timeout", "keepalive", "busy_timeout":
+                guard let d = readDuration(k.value, what: k.key, reader: &reader) else { continue }
+                guard d >= .seconds(1) else {
+                    reader.error("104", "\(k.key) must be at least 1s", at: k.value)
+                    continue
+                }
+                switch k.key {
+                case "connect_timeout": settings.limits.connectTimeout = d
+                case "statement_timeout": settings.limits.statementTimeout = d
+                case "keepalive": settings.limits.keepalive = d
+                default: settings.limits.busyTimeout = d
+                }
             default: break
             }
         }
         guard let kind else { return nil }
         settings.kind = kind
         if case .sqlite = kind {
-            for k in keys where ["password_file", "password_env", "schema"].contains(k.key) {
+            for k in keys where ["password_file", "password_env", "schema", "connect_timeout", "statement_timeout", "keepalive"].contains(k.key) {
                 reader.error("104", "\(k.key) applies to PostgreSQL only", at: k.keyNode)
             }
+        }
+        if case .postgres = kind, let k = keys.first(where: { $0.key == "busy_timeout" }) {
+            reader.error("104", "busy_timeout applies to SQLite only", at: k.keyNode)
         }
         if settings.passwordFile != nil && settings.passwordEnvironment != nil {
             reader.error("104", "give either password_file or password_env, not both", at: node)
@@ -272,6 +287,9 @@ public struct ConfigurationLoader {
         if let b = value("batch_rows"), let n = reader.int(b.value, what: "batch_rows", range: 1...1_000_000) { settings.batchRows = n }
         if let m = value("max_record_bytes"), let n = reader.int(m.value, what: "max_record_bytes", range: 1024...(1 << 30)) {
             settings.maxRecordBytes = n
+        }
+        if let d = value("duplicates"), let choice = reader.choice(d.value, what: "duplicates", allowed: ["skip", "load"]) {
+            settings.duplicates = choice == "load" ? .load : .skip
         }
         return settings
     }

@@ -333,14 +333,7 @@ public final class Daemon: @unchecked Sendable {
             let report: FeedReport
             do {
                 let db = try DatabaseOpener.open(database)
-                switch settings.source {
-                case .csvDrop(let drop):
-                    report = CSVDropSync(feed: settings, source: drop, plan: plan, database: db, logger: logger, control: control, clock: clock).run()
-                case .rest(let rest):
-                    report = RESTSync(feed: settings, settings: rest, plan: plan, database: db, services: services, logger: logger, control: control).run()
-                case .soap(let soap):
-                    report = SOAPSync(feed: settings, settings: soap, plan: plan, database: db, services: services, logger: logger, control: control).run()
-                }
+                report = FeedRunner.run(settings, plan: plan, database: db, services: services, logger: logger, control: control, clock: clock)
             } catch {
                 var r = FeedReport(feed: name)
                 r.error = FeedError(.database, feed: name, "\(error)")

@@ -3,6 +3,8 @@
 public enum LogKey {
     public static let feed = "oemsync.feed"
     public static let file = "oemsync.file"
+    /// The name a dropped file was claimed under (in processing/, archive/, quarantine/).
+    public static let claimed = "oemsync.file.claimed"
     public static let batch = "oemsync.batch.id"
     public static let records = "oemsync.records"
     public static let written = "oemsync.written"

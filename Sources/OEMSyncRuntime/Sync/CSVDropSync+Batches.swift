@@ -26,6 +26,9 @@ extension CSVDropSync {
         let chunkRows = min(batchRows, Self.chunkRows)
         var checkpoint = stored
         var batches = 0
+        // A resume at the end of a file whose last batch committed, but which was not archived yet.
+        let endRecorded =
+            resumed && ((try? Ledger(database).knowsFinished(feed: feed.name, claimedName: file.claimedName, size: identity.size)) ?? false)
         var readError: String?
         var hold: RunControl.Hold?
         reading: while true {
@@ -60,9 +63,16 @@ extension CSVDropSync {
                     abandoned = true
                     break
                 }
-                atEnd = records.count < want
-                // A file without records still gets one (empty) ledger entry, unless this is a resume at its end.
-                if records.isEmpty && (inBatch > 0 || batches > 0 || resumed) { break }
+                // Short of what was asked, or the last byte read: nothing follows.
+                atEnd = records.count < want || reader.position.byteOffset >= reader.fileSize
+                if records.isEmpty {
+                    // The batch so far ends the file.
+                    if inBatch > 0 { break }
+                    // Nothing left to read: an empty batch still records the file as read to its
+                    // end (a file without records; the batch before filled up exactly at the end),
+                    // unless a resume finds that recorded already.
+                    if batches == 0 && endRecorded { break }
+                }
                 if !begun {
                     writer.begin(
                         BatchContext(
@@ -87,7 +97,13 @@ extension CSVDropSync {
             }
             let after = CSVDropCheckpoint(file: file.claimedName, size: reader.fileSize, crc32: identity.crc32, position: reader.position).json
             let payload = FileRangePayload(file: identity, start: start, end: reader.position, recordStarts: starts, recordLines: lines)
-            writer.end(BatchEnd(positionEnd: reader.position.description, checkpointAfter: after, payload: payload))
+            // The file's last batch records it as loaded, in the same transaction as its last rows.
+            let record =
+                atEnd
+                ? FileRecord(
+                    claimedName: file.claimedName, originalName: file.originalName, size: identity.size, sha256: identity.sha256, outcome: .loaded)
+                : nil
+            writer.end(BatchEnd(positionEnd: reader.position.description, checkpointAfter: after, payload: payload, file: record))
             checkpoint = after
             batches += 1
             if atEnd { break reading }
@@ -98,11 +114,12 @@ extension CSVDropSync {
     }
 }
 
-/// A claimed file as the ledger knows it: its content's CRC-32, where its header ends, its encoding.
+/// A claimed file as the ledger knows it: its content's CRC-32 and SHA-256, where its header ends, its encoding.
 struct FileIdentity: Sendable {
     var claimed: DropDirectory.ClaimedFile
     var size: Int64
     var crc32: String
+    var sha256: String
     /// The byte offset after the header row (0 without a header).
     var headerEnd: Int64
     var encoding: TextEncoding

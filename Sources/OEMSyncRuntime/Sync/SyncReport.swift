@@ -50,6 +50,9 @@ public struct FileReport: Sendable {
     public var held: RunControl.Hold?
     /// The position loading started from, when it resumed an interrupted run.
     public var resumedFrom: String?
+    /// What else a reader must know: a file skipped as the same content as an earlier one, a file
+    /// loaded again from `archive/` because the database did not know it.
+    public var note: String?
     public var batches = 0
     public var recordsIn = 0
     public var written = 0

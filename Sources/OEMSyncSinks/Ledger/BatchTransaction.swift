@@ -20,6 +20,8 @@ protocol BatchStore: AnyObject {
     func resolveRejects(_ ids: [Int64], by batchID: Int64) throws(SinkError)
     /// Compare-and-set from `context.checkpointBefore`; false when it changed underneath.
     func advanceCheckpoint(_ context: BatchContext, to after: String, batchID: Int64) throws(SinkError) -> Bool
+    /// One statement with `?` placeholders inside the batch's transaction.
+    func executeInBatch(_ sql: String, _ values: [Value]) throws(SinkError)
 }
 
 /// What upserting a chunk's rows did.
@@ -87,6 +89,10 @@ extension BatchStore {
                 try insertPayload(try StoredPayload(payload), batchID: batchID, feed: context.feed)
             }
             if !context.resolves.isEmpty { try resolveRejects(context.resolves, by: batchID) }
+            if let file = end.file {
+                let record = file.statement(feed: context.feed, batchID: batchID)
+                try executeInBatch(record.sql, record.values)
+            }
             if let after = end.checkpointAfter, try !advanceCheckpoint(context, to: after, batchID: batchID) {
                 throw SinkError(
                     .checkpoint, "the checkpoint of feed '\(context.feed)' changed underneath this run (another process?); batch rolled back")

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CLibPQ
 import Foundation
 import OEMSyncCore
@@ -6,13 +11,35 @@ import OEMSyncCore
 ///
 /// Used from one thread at a time (the sink's writer). Values always travel as parameters or COPY
 /// data, never inside SQL text.
+///
+/// Every wait is bounded (``DatabaseLimits``): the connection runs in libpq's nonblocking mode and
+/// each answer is awaited with `poll` until a deadline, because a frozen server answers nothing,
+/// not even its own `statement_timeout`, and a blocking libpq call would wait forever. A deadline
+/// missed abandons the connection (its socket is shut down, so its open transaction never
+/// commits), and every later call fails at once.
+///
+/// Commits are durable whatever the server's tuning: a server configured with
+/// `synchronous_commit = off` acknowledges commits it may lose in a crash, so this session turns it
+/// on for itself (any other setting, `local` or `remote_apply`, already waits for the disk and is kept).
 public final class PostgresConnection: @unchecked Sendable {
     let conn: OpaquePointer
+    let limits: DatabaseLimits
+    /// Set when a deadline was missed: the connection is unusable.
+    private var abandoned: String?
 
     /// Connects with a libpq connection string or `postgresql://` URL, plus a password kept out of it.
-    public init(url: String, password: String?, applicationName: String = "oemsync") throws(SinkError) {
-        var keys = ["dbname", "application_name", "connect_timeout"]
-        var values = [url, applicationName, "10"]
+    public init(url: String, password: String?, applicationName: String = "oemsync " + FeedLock.processName, limits: DatabaseLimits = DatabaseLimits()) throws(SinkError)
+    {
+        self.limits = limits
+        let keepalive = max(1, limits.keepalive.components.seconds)
+        var keys = [
+            "dbname", "application_name", "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count",
+            "tcp_user_timeout",
+        ]
+        var values = [
+            url, applicationName, String(max(2, (limits.connectTimeout.milliseconds + 999) / 1000)), "1", String(keepalive), "10", "3",
+            String((keepalive + 30) * 1000),
+        ]
         if let password {
             keys.append("password")
             values.append(password)
@@ -30,15 +57,23 @@ public final class PostgresConnection: @unchecked Sendable {
         _ = PQsetClientEncoding(conn, "UTF8")
         // Server notices ("schema already exists, skipping") are not errors; keep them off stderr.
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
+        guard PQsetnonblocking(conn, 1) == 0 else { throw SinkError(.connect, "cannot put the PostgreSQL connection in nonblocking mode") }
+        try execute(
+            """
+            SET statement_timeout = \(limits.statementTimeout.milliseconds);
+            SELECT set_config('synchronous_commit', 'on', false) WHERE current_setting('synchronous_commit') = 'off'
+            """, code: .connect)
     }
 
     deinit { PQfinish(conn) }
 
+    // MARK: Statements
+
     /// Runs SQL without parameters (DDL, BEGIN/COMMIT, several statements at once).
     public func execute(_ sql: String, code: SinkError.Code = .query) throws(SinkError) {
-        let result = PQexec(conn, sql)
-        defer { PQclear(result) }
-        try check(result, code: code, expect: [PGRES_COMMAND_OK, PGRES_TUPLES_OK])
+        let results = try run(code: code) { PQsendQuery(conn, sql) }
+        defer { results.forEach { PQclear($0) } }
+        for r in results { try check(r, code: code, expect: [PGRES_COMMAND_OK, PGRES_TUPLES_OK]) }
     }
 
     /// Statements with parameters, prepared on first use: the server parses and plans each once per
@@ -46,19 +81,19 @@ public final class PostgresConnection: @unchecked Sendable {
     private var prepared: [String: String] = [:]
 
     private func execute(_ sql: String, _ parameters: [String?], code: SinkError.Code) throws(SinkError) -> OpaquePointer? {
-        guard !parameters.isEmpty else { return PQexec(conn, sql) }
+        guard !parameters.isEmpty else { return try single(code: code) { PQsendQuery(conn, sql) } }
         let name: String
         if let known = prepared[sql] {
             name = known
         } else {
             name = "oemsync_\(prepared.count + 1)"
-            let result = PQprepare(conn, name, sql, Int32(parameters.count), nil)
+            let result = try single(code: code) { PQsendPrepare(conn, name, sql, Int32(parameters.count), nil) }
             defer { PQclear(result) }
             try check(result, code: code, expect: [PGRES_COMMAND_OK])
             prepared[sql] = name
         }
-        return Self.withOptionalCStrings(parameters) { params in
-            PQexecPrepared(conn, name, Int32(parameters.count), params, nil, nil, 0)
+        return try Self.withOptionalCStrings(parameters) { params throws(SinkError) in
+            try single(code: code) { PQsendQueryPrepared(conn, name, Int32(parameters.count), params, nil, nil, 0) }
         }
     }
 
@@ -93,9 +128,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// `COPY ... FROM STDIN` (text format) with `data` already encoded; returns the rows copied.
     @discardableResult
     public func copyIn(_ sql: String, data: [UInt8], code: SinkError.Code = .write) throws(SinkError) -> Int {
-        let start = PQexec(conn, sql)
-        let status = PQresultStatus(start)
-        if status != PGRES_COPY_IN {
+        let deadline = ContinuousClock.now + limits.answerTimeout
+        try send(code: code, deadline: deadline) { PQsendQuery(conn, sql) }
+        guard let start = try nextResult(code: code, deadline: deadline) else { throw SinkError(code, "COPY failed: \(lastMessage)") }
+        if PQresultStatus(start) != PGRES_COPY_IN {
             defer { PQclear(start) }
             try check(start, code: code, expect: [PGRES_COPY_IN])
         }
@@ -107,13 +143,23 @@ public final class PostgresConnection: @unchecked Sendable {
             let rc = data.withUnsafeBufferPointer { buf in
                 buf.baseAddress!.advanced(by: offset).withMemoryRebound(to: CChar.self, capacity: n) { PQputCopyData(conn, $0, Int32(n)) }
             }
+            if rc == 0 {  // libpq's buffer is full: wait until the socket takes more
+                try flush(code: code, deadline: deadline)
+                continue
+            }
             guard rc == 1 else { throw SinkError(code, "COPY failed: \(lastMessage)") }
             offset += n
         }
-        guard PQputCopyEnd(conn, nil) == 1 else { throw SinkError(code, "COPY failed: \(lastMessage)") }
+        while true {
+            let rc = PQputCopyEnd(conn, nil)
+            if rc == 1 { break }
+            guard rc == 0 else { throw SinkError(code, "COPY failed: \(lastMessage)") }
+            try flush(code: code, deadline: deadline)
+        }
+        try flush(code: code, deadline: deadline)
         var rows = 0
         var failure: SinkError?
-        while let result = PQgetResult(conn) {
+        while let result = try nextResult(code: code, deadline: deadline) {
             if PQresultStatus(result) == PGRES_COMMAND_OK {
                 rows = Int(String(cString: PQcmdTuples(result))) ?? 0
             } else if failure == nil {
@@ -125,7 +171,89 @@ public final class PostgresConnection: @unchecked Sendable {
         return rows
     }
 
-    public var isConnected: Bool { PQstatus(conn) == CONNECTION_OK }
+    public var isConnected: Bool { abandoned == nil && PQstatus(conn) == CONNECTION_OK }
+
+    // MARK: Nonblocking I/O with deadlines
+
+    /// Sends a command and collects every result it produces.
+    private func run(code: SinkError.Code, _ sendCommand: () -> Int32) throws(SinkError) -> [OpaquePointer] {
+        let deadline = ContinuousClock.now + limits.answerTimeout
+        try send(code: code, deadline: deadline, sendCommand)
+        var results: [OpaquePointer] = []
+        do throws(SinkError) {
+            while let r = try nextResult(code: code, deadline: deadline) { results.append(r) }
+        } catch {
+            results.forEach { PQclear($0) }
+            throw error
+        }
+        return results
+    }
+
+    /// Sends a command with one result; nil when the server sent none.
+    private func single(code: SinkError.Code, _ sendCommand: () -> Int32) throws(SinkError) -> OpaquePointer? {
+        var results = try run(code: code, sendCommand)
+        guard !results.isEmpty else { return nil }
+        let last = results.removeLast()
+        results.forEach { PQclear($0) }
+        return last
+    }
+
+    private func send(code: SinkError.Code, deadline: ContinuousClock.Instant, _ sendCommand: () -> Int32) throws(SinkError) {
+        if let abandoned { throw SinkError(code, abandoned) }
+        guard sendCommand() == 1 else { throw SinkError(code, lastMessage.isEmpty ? "connection to PostgreSQL lost" : lastMessage) }
+        try flush(code: code, deadline: deadline)
+    }
+
+    /// Writes out what libpq holds, reading whatever the server sends meanwhile.
+    private func flush(code: SinkError.Code, deadline: ContinuousClock.Instant) throws(SinkError) {
+        while true {
+            let rc = PQflush(conn)
+            if rc == 0 { return }
+            guard rc == 1 else { throw SinkError(code, "connection to PostgreSQL lost: \(lastMessage)") }
+            if try wait(code: code, write: true, deadline: deadline) {
+                guard PQconsumeInput(conn) == 1 else { throw SinkError(code, "connection to PostgreSQL lost: \(lastMessage)") }
+            }
+        }
+    }
+
+    /// The next result of the command in flight, once the server sent it whole; nil after the last.
+    private func nextResult(code: SinkError.Code, deadline: ContinuousClock.Instant) throws(SinkError) -> OpaquePointer? {
+        while PQisBusy(conn) == 1 {
+            _ = try wait(code: code, write: false, deadline: deadline)
+            guard PQconsumeInput(conn) == 1 else {
+                throw SinkError(code, lastMessage.isEmpty ? "connection to PostgreSQL lost" : "connection to PostgreSQL lost: \(lastMessage)")
+            }
+        }
+        return PQgetResult(conn)
+    }
+
+    /// Waits until the socket is readable (or writable, when asked), at most until `deadline`;
+    /// returns whether it is readable. A deadline missed abandons the connection.
+    private func wait(code: SinkError.Code, write: Bool, deadline: ContinuousClock.Instant) throws(SinkError) -> Bool {
+        let socket = PQsocket(conn)
+        guard socket >= 0 else { throw SinkError(code, "connection to PostgreSQL lost") }
+        while true {
+            let left = deadline - ContinuousClock.now
+            if left <= .zero { throw abandon(code: code) }
+            var fds = pollfd(fd: socket, events: Int16(POLLIN) | (write ? Int16(POLLOUT) : 0), revents: 0)
+            let n = poll(&fds, 1, Int32(clamping: min(left.milliseconds, 60_000)))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SinkError(code, "cannot wait for PostgreSQL: \(String(cString: strerror(errno)))")
+            }
+            if n > 0 { return fds.revents & Int16(POLLIN | POLLERR | POLLHUP) != 0 }
+        }
+    }
+
+    private func abandon(code: SinkError.Code) -> SinkError {
+        let message =
+            "PostgreSQL did not answer within \(limits.answerTimeout.short) (statement_timeout \(limits.statementTimeout.short) + \(limits.answerMargin.short)): the server is frozen or unreachable; the connection was abandoned and its open transaction not committed"
+        abandoned = message
+        shutdown(PQsocket(conn), Int32(SHUT_RDWR))
+        return SinkError(code, message)
+    }
+
+    // MARK: Errors
 
     var lastMessage: String { Self.scrub(SinkError.maskValues(String(cString: PQerrorMessage(conn)).trimmingTrailingNewlines())) }
 
@@ -167,10 +295,10 @@ public final class PostgresConnection: @unchecked Sendable {
         return body(pointers.map { UnsafePointer($0) })
     }
 
-    static func withOptionalCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    static func withOptionalCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) throws(SinkError) -> R) throws(SinkError) -> R {
         let pointers: [UnsafeMutablePointer<CChar>?] = strings.map { $0.flatMap { strdup($0) } }
         defer { for p in pointers { free(p) } }
-        return body(pointers.map { UnsafePointer($0) })
+        return try body(pointers.map { UnsafePointer($0) })
     }
 }
 
@@ -179,5 +307,16 @@ extension String {
         var s = self
         while s.hasSuffix("\n") || s.hasSuffix(" ") { s.removeLast() }
         return s
+    }
+}
+
+extension Duration {
+    /// `500ms`, `30s`, `10m`, `2h`: how the config writes durations.
+    var short: String {
+        let ms = milliseconds
+        if ms % 3_600_000 == 0 { return "\(ms / 3_600_000)h" }
+        if ms % 60_000 == 0 { return "\(ms / 60_000)m" }
+        if ms % 1000 == 0 { return "\(ms / 1000)s" }
+        return "\(ms)ms"
     }
 }

@@ -138,4 +138,8 @@ extension PostgresDealerDatabase: BatchStore {
             "INSERT INTO oemsync_checkpoints (feed, position, batch_id, updated_at) VALUES ($1, $2, $3, now()) ON CONFLICT DO NOTHING",
             [c.feed, after, String(batchID)], code: .checkpoint) == 1
     }
+
+    func executeInBatch(_ sql: String, _ values: [Value]) throws(SinkError) {
+        _ = try connection.command(Self.numbered(sql), values.map(\.text), code: .write)
+    }
 }

@@ -21,10 +21,11 @@ public final class PostgresDealerDatabase: DealerDatabase, @unchecked Sendable {
     ///   - password: from the environment or a credential file, passed to libpq separately.
     ///   - schema: the schema to work in (created by ``migrate()``); nil for the user's default.
     ///   - displayName: how to name this database in messages.
-    public init(url: String, password: String?, schema: String?, displayName: String) throws(SinkError) {
+    ///   - limits: the connect, statement and keepalive bounds.
+    public init(url: String, password: String?, schema: String?, displayName: String, limits: DatabaseLimits = DatabaseLimits()) throws(SinkError) {
         self.displayName = displayName
         self.schema = schema
-        connection = try PostgresConnection(url: url, password: password)
+        connection = try PostgresConnection(url: url, password: password, limits: limits)
         if let schema {
             try connection.execute("SET search_path TO \(SQLIdentifier.quote(schema))", code: .connect)
         }

@@ -16,7 +16,8 @@ public final class SQLiteConnection: @unchecked Sendable {
         return true
     }()
 
-    public init(path: String) throws(SinkError) {
+    /// - Parameter busyTimeout: how long a statement waits for another process's lock.
+    public init(path: String, busyTimeout: Duration = .seconds(30)) throws(SinkError) {
         _ = Self.configured
         var handle: OpaquePointer?
         let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
@@ -28,7 +29,7 @@ public final class SQLiteConnection: @unchecked Sendable {
         }
         db = handle
         sqlite3_extended_result_codes(db, 1)
-        sqlite3_busy_timeout(db, 5000)
+        sqlite3_busy_timeout(db, Int32(clamping: busyTimeout.milliseconds))
     }
 
     deinit { sqlite3_close_v2(db) }

@@ -60,4 +60,10 @@ extension SQLiteDealerDatabase: BatchStore {
     func advanceCheckpoint(_ context: BatchContext, to after: String, batchID: Int64) throws(SinkError) -> Bool {
         try ledgerStatements().advanceCheckpoint(context: context, to: after, batchID: batchID)
     }
+
+    func executeInBatch(_ sql: String, _ values: [Value]) throws(SinkError) {
+        let statement = try connection.prepare(sql)
+        try statement.bind(values)
+        try statement.step()
+    }
 }

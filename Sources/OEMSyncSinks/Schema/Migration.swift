@@ -19,5 +19,5 @@ public struct Migration: Sendable {
     }
 
     /// Every migration, in the order they apply.
-    public static let all: [Migration] = [ledger, referenceDealerSchema, httpSources, replay, daemon]
+    public static let all: [Migration] = [ledger, referenceDealerSchema, httpSources, replay, daemon, durability]
 }
