@@ -128,6 +128,10 @@ let package = Package(
             path: "Tests/Support",
             swiftSettings: swiftSettings),
         .testTarget(
+            name: "OEMSyncCoreTests",
+            dependencies: ["OEMSyncCore"],
+            swiftSettings: swiftSettings),
+        .testTarget(
             name: "OEMSyncMappingTests",
             dependencies: ["OEMSyncMapping", "OEMSyncCore", "OEMSyncTesting"],
             swiftSettings: swiftSettings),

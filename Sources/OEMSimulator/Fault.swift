@@ -18,8 +18,9 @@ public struct Fault: Sendable, Hashable, CustomStringConvertible {
         case truncated
         /// HTTP 200 with a body that is not valid JSON (cut in the middle of a record).
         case invalidJSON
-        /// HTTP 200 with `{"code": CODE, "msg": ..., "data": null}`: an error in the body.
-        case bodyError(code: Int)
+        /// HTTP 200 with `{"code": CODE, "msg": MESSAGE, "data": null}`: an error in the body (the
+        /// default message says the system is busy; tests give one that quotes a customer).
+        case bodyError(code: Int, message: String? = nil)
         /// HTTP 401: the token is no longer accepted (revoked, or expired early).
         case unauthorized
         /// HTTP 302 to another URL (a maintenance page, a moved API): a client must not follow it
@@ -63,7 +64,7 @@ public struct Fault: Sendable, Hashable, CustomStringConvertible {
         case .reset: name = "reset"
         case .truncated: name = "truncated"
         case .invalidJSON: name = "invalid-json"
-        case .bodyError(let c): name = "body-error:\(c)"
+        case .bodyError(let c, _): name = "body-error:\(c)"
         case .unauthorized: name = "unauthorized"
         case .redirect(let to): name = "redirect:\(to)"
         case .maintenance: name = "maintenance"

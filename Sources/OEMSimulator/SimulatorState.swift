@@ -1,4 +1,5 @@
 import Foundation
+import OEMSyncCore
 
 /// What the simulator answers one request with, before it becomes bytes on the wire.
 enum SimAnswer: Sendable {
@@ -115,8 +116,8 @@ actor SimulatorState {
         case .invalidJSON:
             guard case .response(let s, let h, let b) = isToken ? token(request) : route(request) else { return .reset }
             return .response(status: s, headers: h, body: Array(b.prefix(max(1, b.count * 2 / 3))))
-        case .bodyError(let code):
-            let body = "{\"code\":\(code),\"msg\":\"系统繁忙，请稍后重试 (simulated)\",\"data\":null}"
+        case .bodyError(let code, let message):
+            let body = "{\"code\":\(code),\"msg\":\(JSONText.quoted(message ?? "系统繁忙，请稍后重试 (simulated)")),\"data\":null}"
             return .response(status: 200, headers: [("Content-Type", "application/json;charset=UTF-8")], body: Array(body.utf8))
         case .unauthorized:
             return unauthorized("token expired")

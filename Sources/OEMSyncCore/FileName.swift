@@ -69,4 +69,22 @@ public enum FileName {
         guard value >= min, let scalar = Unicode.Scalar(value) else { return nil }
         return (scalar, length)
     }
+
+    /// Control characters (C0, DEL, C1) escaped, everything else as it is: for text that may hold a
+    /// name stored before names were escaped, or text written by someone else, on its way to a
+    /// terminal. Text without control characters comes back unchanged.
+    public static func escapingControls(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for u in text.unicodeScalars {
+            if isControl(u) {
+                out += u.value < 0x80 ? hex(UInt8(u.value)) : "\\u{" + String(u.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
+
+    static func isControl(_ u: Unicode.Scalar) -> Bool { u.value < 0x20 || u.value == 0x7F || (0x80...0x9F).contains(u.value) }
 }

@@ -147,7 +147,8 @@ public struct FileRecord: Sendable, Hashable {
             """,
             [
                 .string(feed), .string(claimedName), .string(originalName), .int(size), sha256.map(Value.string) ?? .null,
-                .string(outcome.rawValue), batchID.map(Value.int) ?? .null, sameAs.map(Value.int) ?? .null, reason.map(Value.string) ?? .null,
+                .string(outcome.rawValue), batchID.map(Value.int) ?? .null, sameAs.map(Value.int) ?? .null,
+                reason.map { .string(Redact.scrub($0)) } ?? .null,
                 .datetime(.now()),
             ]
         )

@@ -42,16 +42,15 @@ struct LogOptions: ParsableArguments {
         if let logFormat, !["logfmt", "json"].contains(logFormat) { throw ValidationError("--log-format is logfmt or json") }
     }
 
-    func bootstrap() -> Logger {
+    /// Sets up logging; returns the logger and the console whose error side follows the format
+    /// (JSON lines, journal priorities).
+    func bootstrap() -> (Logger, Console) {
         let env = ProcessInfo.processInfo.environment
         let raw = logLevel ?? env["OEMSYNC_LOG_LEVEL"] ?? "info"
-        let level = Logger.Level(rawValue: raw) ?? .info
-        if (logFormat ?? env["OEMSYNC_LOG_FORMAT"]) == "json" {
-            LoggingSystem.bootstrap { JSONLogHandler(label: $0, level: level) }
-        } else {
-            LoggingSystem.bootstrap { LogfmtLogHandler(label: $0, level: level) }
-        }
-        return Logger(label: "oemsync")
+        let format = LogOutput.Format(rawValue: logFormat ?? env["OEMSYNC_LOG_FORMAT"] ?? "logfmt") ?? .logfmt
+        let output = LogOutput(format: format, level: Logger.Level(rawValue: raw) ?? .info)
+        LoggingSystem.bootstrap { output.handler(label: $0) }
+        return (Logger(label: "oemsync"), output.console())
     }
 }
 
@@ -152,12 +151,12 @@ struct Sync: ParsableCommand {
     }
 
     func run() throws {
-        let logger = log.bootstrap()
+        let (logger, console) = log.bootstrap()
         let interrupts = Interrupts()
         interrupts.install { _ in logger.notice("interrupted: stopping after the batch in flight (a second signal aborts it)") }
         let code = SyncCommand.run(
             .init(configPath: config.path, feeds: feeds, all: all, json: json, reloadDuplicates: reloadDuplicates), logger: logger,
-            console: .standard, interrupts: interrupts)
+            console: console, interrupts: interrupts)
         if code != 0 { throw ExitCode(code) }
     }
 }
@@ -184,8 +183,8 @@ struct Run: AsyncParsableCommand {
     @OptionGroup var log: LogOptions
 
     func run() async throws {
-        let logger = log.bootstrap()
-        let code = await RunCommand.run(configPath: config.path, logger: logger, console: .standard)
+        let (logger, console) = log.bootstrap()
+        let code = await RunCommand.run(configPath: config.path, logger: logger, console: console)
         if code != 0 { throw ExitCode(code) }
     }
 }
@@ -303,7 +302,12 @@ struct Batches: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "One batch: its figures, position, mapping and dictionary versions, errors, rejects by reason with samples, replays.",
-            discussion: "Rejected values can be personal data; they are shown only with --show-values.")
+            discussion: """
+                Rejected values can be personal data; they are shown only with --show-values. Errors an OEM or a \
+                database wrote are stored masked (phone and ID numbers, e-mail addresses, keys, and every word \
+                that may be a name); --show-values also prints the stored payload as received, where the OEM's own \
+                words are.
+                """)
 
         @OptionGroup var config: ConfigOptions
 
@@ -313,7 +317,7 @@ struct Batches: ParsableCommand {
         @Flag(name: .long, help: "Print JSON.")
         var json = false
 
-        @Flag(name: .long, help: "Show the rejected values themselves.")
+        @Flag(name: .long, help: "Show the rejected values themselves, and the stored payload as received.")
         var showValues = false
 
         func run() throws {

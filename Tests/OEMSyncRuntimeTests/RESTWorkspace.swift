@@ -82,7 +82,7 @@ final class RESTWorkspace: @unchecked Sendable {
     /// - Parameters:
     ///   - services: shared between runs to keep token caches and breakers (a daemon's process); nil: fresh ones.
     ///   - random: the jitter draw.
-    func sync(_ feeds: [String]? = nil, services: SourceServices? = nil, random: Double = 0.5) async throws -> Run {
+    func sync(_ feeds: [String]? = nil, services: SourceServices? = nil, random: Double = 0.5, json: Bool = false) async throws -> Run {
         let configPath = self.configPath
         let clock = self.clock
         return try await onThread {
@@ -95,7 +95,7 @@ final class RESTWorkspace: @unchecked Sendable {
             }
             let loaded = ConfigurationLoader().load(path: configPath)
             let shared = services ?? SourceServices(credentials: loaded.configuration?.credentials ?? [:], clock: clock, random: { random })
-            let options = SyncCommand.Options(configPath: configPath, feeds: feeds ?? [], all: feeds == nil)
+            let options = SyncCommand.Options(configPath: configPath, feeds: feeds ?? [], all: feeds == nil, json: json)
             let status = SyncCommand.run(options, logger: logger, console: console, services: shared)
             #expect((try? self.db.ledgerViolations()) == [], "after sync")
             return Run(status: status, out: out.withLock { $0 }, err: err.withLock { $0 }, logs: logs.withLock { $0 })

@@ -110,7 +110,7 @@ public final class Authenticator: @unchecked Sendable {
         }
         guard response.status == 200 else {
             // The OAuth2 error code (`invalid_client`) says why; nothing else of the body is shown.
-            let code = (try? JSONParser.parse(response.body))?[key: "error"]?.fieldText.map { " (\($0))" } ?? ""
+            let code = (try? JSONParser.parse(response.body))?[key: "error"]?.fieldText.map { " (\(Redact.code($0)))" } ?? ""
             let retryable = response.status >= 500 || response.status == 429
             let after = response.header("retry-after").flatMap { RetryAfter.parse($0, now: now) }
             throw AuthFailure(

@@ -281,8 +281,9 @@ public final class RESTSource: @unchecked Sendable {
     }
 
     private func verdict(_ rule: BodyErrorRule, code: String, message: String?) -> Acceptance<JSONRecordReader.Page> {
-        // The OEM's message is shown (it explains the code) but cut short: it is the OEM's text, not ours.
-        let text = "error code \(code) in the response body" + (message.map { ": " + String($0.prefix(120)) } ?? "")
+        // The OEM's message is its own text: it can quote a customer or a key. Masked here, where
+        // it enters; the whole body stays in the ledger's payload (`batches show --show-values`).
+        let text = "error code \(Redact.code(code)) in the response body" + (message.map { ": " + Redact.outside($0, limit: 160) } ?? "")
         return rule.retryable.contains(code) ? .retry(text) : .reject(text)
     }
 

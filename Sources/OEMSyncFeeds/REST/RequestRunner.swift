@@ -18,6 +18,9 @@ public struct AttemptNote: Sendable, Hashable, CustomStringConvertible {
     public var waited: Duration?
     /// Whether the wait came from the server's `Retry-After`.
     public var fromRetryAfter: Bool
+    /// Whether the OEM could not be reached at all (refused, unresolvable): worth a warning in the
+    /// log even while it is retried.
+    public var unreachable = false
 
     public var description: String {
         guard let waited else { return problem }
@@ -143,6 +146,7 @@ public struct RequestRunner: Sendable {
             var problem: String
             var retryAfter: Duration?
             var retryable = true
+            var unreachable = false
             do throws(AuthFailure) {
                 try authenticator.authorize(&authorized, transport: transport, clock: clock)
             } catch {
@@ -208,11 +212,12 @@ public struct RequestRunner: Sendable {
                     retryable = false
                 default:
                     problem = "HTTP \(response.status)"
-                    if let code = (try? JSONParser.parse(response.body))?[key: "error"]?.fieldText, code.count < 80 { problem += " (\(code))" }
+                    if let code = (try? JSONParser.parse(response.body))?[key: "error"]?.fieldText, code.count < 80 { problem += " (\(Redact.code(code)))" }
                     retryable = false
                 }
                 }
             } catch {
+                unreachable = error.kind == .connect || error.kind == .resolve
                 problem = error.kind == .timeout ? "timeout: \(error.message)" : error.message
                 retryable = error.isRetryable
                 lastResponse = nil
@@ -224,7 +229,7 @@ public struct RequestRunner: Sendable {
                 return result(.failure(message: problem, response: lastResponse))
             }
             failures += 1
-            let decision: Next<Value> = next(afterFailures: failures, problem: problem, retryAfter: retryAfter, attempts: &attempts)
+            let decision: Next<Value> = next(afterFailures: failures, problem: problem, retryAfter: retryAfter, unreachable: unreachable, attempts: &attempts)
             switch decision {
             case .retry: continue
             case .stop(let outcome): return result(outcome(lastResponse))
@@ -243,10 +248,13 @@ public struct RequestRunner: Sendable {
     }
 
     /// Records the failed attempt, then waits or stops as the policy says.
-    private func next<Value>(afterFailures failures: Int, problem: String, retryAfter: Duration?, attempts: inout [AttemptNote]) -> Next<Value> {
+    private func next<Value>(
+        afterFailures failures: Int, problem: String, retryAfter: Duration?, unreachable: Bool = false, attempts: inout [AttemptNote]
+    ) -> Next<Value> {
         switch policy.decide(afterFailures: failures, retryAfter: retryAfter, random: random()) {
         case .retry(let wait):
-            let note = AttemptNote(problem: problem, waited: wait, fromRetryAfter: retryAfter != nil)
+            var note = AttemptNote(problem: problem, waited: wait, fromRetryAfter: retryAfter != nil)
+            note.unreachable = unreachable
             attempts.append(note)
             onAttempt(note)
             clock.sleep(for: wait)

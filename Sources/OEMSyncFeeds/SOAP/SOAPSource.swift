@@ -286,8 +286,8 @@ public final class SOAPSource: @unchecked Sendable {
         }
         if let fault = result.fault { return Self.verdict(fault) }
         if let rule = settings.applicationError, let code = result.captures[rule.code], !code.isEmpty, !rule.success.contains(code) {
-            let message = rule.message.flatMap { result.captures[$0] }.map { ": " + String($0.prefix(160)) } ?? ""
-            let text = "application error \(code) in the answer" + message
+            let message = rule.message.flatMap { result.captures[$0] }.map { ": " + Redact.outside($0, limit: 160) } ?? ""
+            let text = "application error \(Redact.code(code)) in the answer" + message
             return rule.retryable.contains(code) ? .retry(text) : .reject(text)
         }
         // A document the mapping does not read (another noun, another STAR release's namespace)
@@ -309,7 +309,8 @@ public final class SOAPSource: @unchecked Sendable {
     }
 
     static func verdict(_ fault: XMLRecordReader.Fault) -> Acceptance<Checked> {
-        let text = "SOAP Fault \(fault.code)" + (fault.reason.isEmpty ? "" : ": " + String(fault.reason.prefix(160)))
+        // The fault string is the OEM's own text: masked where it enters (the answer is in the payload).
+        let text = "SOAP Fault \(Redact.code(fault.code))" + (fault.reason.isEmpty ? "" : ": " + Redact.outside(fault.reason, limit: 160))
         // A STAR: code is a critical processing error the provider found in the request (STAR Web Services).
         let permanent = fault.isClientFault || fault.code.hasPrefix("STAR:")
         return permanent ? .reject(text + " (the request is at fault: not retried)") : .retry(text)

@@ -75,7 +75,13 @@ public enum BatchesCommand {
         public var batch: LedgerBatch
         public var rejects: [RejectGroup]
         public var replays: [LedgerBatch]
+        /// With `--show-values` only: the stored payload's first 4 KiB as text, where the OEM's own
+        /// words are (the ledger's error holds them masked).
+        public var payloadText: String?
     }
+
+    /// How much of a stored payload `show --show-values` prints.
+    static let payloadShown = 4096
 
     public static func show(configPath: String, id: Int64, json: Bool, showValues: Bool, console: Console) -> Int32 {
         let access: LedgerAccess
@@ -90,6 +96,13 @@ public enum BatchesCommand {
                 return ExitStatus.failure
             }
             result = ShowResult(batch: batch, rejects: try access.ledger.rejectGroups(batch: id), replays: try access.ledger.replays(of: id))
+            if showValues, batch.payload != nil, let payload = try access.ledger.payload(batch: id) {
+                let head = payload.body.prefix(payloadShown)
+                var text = String(decoding: head, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                    .map { FileName.escapingControls(String($0.hasSuffix("\r") ? $0.dropLast() : $0)) }.joined(separator: "\n")
+                if payload.body.count > payloadShown { text += "\n… (\(payload.body.count - payloadShown) more bytes)" }
+                result.payloadText = text
+            }
         } catch {
             console.err("oemsync batches show: \(error)\n")
             return ExitStatus.failure
@@ -130,6 +143,10 @@ public enum BatchesCommand {
             out += "  payload:      \(p.request), \(p.bytes) bytes (\(p.storedBytes) stored)\n"
         } else {
             out += "  payload:      not kept\n"
+        }
+        if let text = r.payloadText {
+            out += "\npayload (as received; personal data unmasked):\n"
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false) { out += "  | \(line)\n" }
         }
         if !r.rejects.isEmpty {
             out += "\nrejects by reason:\n"

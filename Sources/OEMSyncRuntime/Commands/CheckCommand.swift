@@ -50,7 +50,7 @@ public enum CheckCommand {
             }
         }
         let renderer = DiagnosticRenderer(sources: sources)
-        if !diagnostics.isEmpty { console.err(renderer.render(diagnostics)) }
+        if !diagnostics.isEmpty { console.report(diagnostics, renderer) }
         let errors = diagnostics.filter { $0.severity == .error }.count
         let warnings = diagnostics.count - errors
         var checked: [String] = []

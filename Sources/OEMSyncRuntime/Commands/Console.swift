@@ -1,13 +1,24 @@
 import Foundation
+import OEMSyncCore
 
 /// Where a command writes: results to `out`, diagnostics and errors to `err`. Tests capture both.
 public struct Console: Sendable {
     public var out: @Sendable (String) -> Void
     public var err: @Sendable (String) -> Void
+    /// How diagnostics are written when not as rendered text on `err` (``LogOutput``: JSON lines,
+    /// journal priorities).
+    public var diagnostics: (@Sendable ([Diagnostic], DiagnosticRenderer) -> Void)?
 
     public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void) {
         self.out = out
         self.err = err
+    }
+
+    /// Diagnostics as the console wants them: rendered with their source lines on `err`, unless
+    /// the console writes them otherwise.
+    public func report(_ list: [Diagnostic], _ renderer: DiagnosticRenderer) {
+        guard !list.isEmpty else { return }
+        if let diagnostics { diagnostics(list, renderer) } else { err(renderer.render(list)) }
     }
 
     public static let standard = Console(

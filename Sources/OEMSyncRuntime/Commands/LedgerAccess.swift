@@ -17,7 +17,7 @@ struct LedgerAccess {
     static func open(configPath: String, command: String, console: Console) -> Opened {
         let loaded = ConfigurationLoader().load(path: configPath)
         if !loaded.diagnostics.isEmpty {
-            console.err(DiagnosticRenderer(sources: loaded.redactedText.map { [configPath: $0] } ?? [:]).render(loaded.diagnostics))
+            console.report(loaded.diagnostics, DiagnosticRenderer(sources: loaded.redactedText.map { [configPath: $0] } ?? [:]))
         }
         guard let configuration = loaded.configuration else { return .exit(ExitStatus.config) }
         do {

@@ -44,7 +44,7 @@ public enum MapCommand {
         let (compiled, problems, document) = compiler.compile(path: options.mapping, displayPath: options.mapping)
         diagnostics += problems
         if let document { sources[document.path] = document.text }
-        if !diagnostics.isEmpty { console.err(DiagnosticRenderer(sources: sources).render(diagnostics)) }
+        if !diagnostics.isEmpty { console.report(diagnostics, DiagnosticRenderer(sources: sources)) }
         guard let plan = compiled, !diagnostics.hasErrors else { return ExitStatus.config }
 
         let result: MappedBatch

@@ -84,7 +84,10 @@ enum Plural {
 
 /// Plain-text tables with columns padded to their widest cell (CJK counted as two cells).
 enum TextTable {
+    /// Columns padded to their widest cell. A cell never writes a control character to the
+    /// terminal (a file name with an escape sequence, a carriage return): they are shown escaped.
     static func render(header: [String], rows: [[String]]) -> String {
+        let rows = rows.map { $0.map(FileName.escapingControls) }
         var widths = header.map(width)
         for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], width(cell)) } }
         func line(_ cells: [String]) -> String {

@@ -44,7 +44,7 @@ public enum ReplayCommand {
             return ExitStatus.failure
         }
         let load = Project.load(configPath: options.configPath, catalog: catalog, catalogIsComplete: true)
-        if !load.diagnostics.isEmpty { console.err(load.renderer.render(load.diagnostics)) }
+        if !load.diagnostics.isEmpty { console.report(load.diagnostics, load.renderer) }
         guard let project = load.project else { return ExitStatus.config }
 
         let replay = Replay(project: project, database: access.database)

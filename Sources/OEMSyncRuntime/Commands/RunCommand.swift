@@ -15,7 +15,7 @@ public enum RunCommand {
     public static func run(configPath: String, logger: Logger, console: Console) async -> Int32 {
         let check = try? ReferenceSchema.catalog()
         let load = Project.load(configPath: configPath, catalog: check, catalogIsComplete: false)
-        if !load.diagnostics.isEmpty { console.err(load.renderer.render(load.diagnostics)) }
+        if !load.diagnostics.isEmpty { console.report(load.diagnostics, load.renderer) }
         guard let project = load.project else { return ExitStatus.config }
 
         let daemon = Daemon(options: .init(configPath: configPath), logger: logger, console: console)

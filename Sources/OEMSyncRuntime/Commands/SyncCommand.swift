@@ -36,7 +36,7 @@ public enum SyncCommand {
     ) -> Int32 {
         let loaded = ConfigurationLoader().load(path: options.configPath)
         let renderer = DiagnosticRenderer(sources: loaded.redactedText.map { [options.configPath: $0] } ?? [:])
-        if !loaded.diagnostics.isEmpty { console.err(renderer.render(loaded.diagnostics)) }
+        if !loaded.diagnostics.isEmpty { console.report(loaded.diagnostics, renderer) }
         guard let configuration = loaded.configuration else { return ExitStatus.config }
 
         var selected = configuration.feeds
@@ -69,7 +69,7 @@ public enum SyncCommand {
 
         let load = Project.load(configPath: options.configPath, catalog: catalog, catalogIsComplete: true)
         let problems = load.diagnostics.filter { d in !loaded.diagnostics.contains(d) }
-        if !problems.isEmpty { console.err(load.renderer.render(problems)) }
+        if !problems.isEmpty { console.report(problems, load.renderer) }
         guard let project = load.project else { return ExitStatus.config }
 
         let services = services ?? SourceServices(credentials: configuration.credentials)
@@ -90,7 +90,7 @@ public enum SyncCommand {
         } else {
             console.out(SyncReportFormat.text(reports, database: configuration.database))
         }
-        for r in reports where r.error != nil { console.err("oemsync sync: \(r.error!)\n") }
+        for r in reports where r.error != nil { console.err("oemsync sync: \(FileName.escapingControls(Redact.scrub(r.error!.description)))\n") }
         if let status = interrupts?.exitStatus {
             let skipped = selected.count - reports.count
             console.err("oemsync sync: interrupted; the batch in flight committed" + (skipped > 0 ? ", \(Plural.count(skipped, "feed")) not run" : "") + "\n")
@@ -105,7 +105,7 @@ public enum MigrateCommand {
     public static func run(configPath: String, console: Console) -> Int32 {
         let loaded = ConfigurationLoader().load(path: configPath)
         if !loaded.diagnostics.isEmpty {
-            console.err(DiagnosticRenderer(sources: loaded.redactedText.map { [configPath: $0] } ?? [:]).render(loaded.diagnostics))
+            console.report(loaded.diagnostics, DiagnosticRenderer(sources: loaded.redactedText.map { [configPath: $0] } ?? [:]))
         }
         guard let configuration = loaded.configuration else { return ExitStatus.config }
         do {

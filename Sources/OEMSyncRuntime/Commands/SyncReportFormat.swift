@@ -7,14 +7,14 @@ enum SyncReportFormat {
         var rows: [[String]] = []
         for r in reports {
             if r.files.isEmpty {
-                rows.append([r.feed, r.error == nil ? "(no new files)" : "-", "0", "0", "0", r.error == nil ? "idle" : "failed", r.error?.message ?? ""])
+                rows.append([r.feed, r.error == nil ? "(no new files)" : "-", "0", "0", "0", r.error == nil ? "idle" : "failed", Redact.scrub(r.error?.message ?? "")])
             }
             for f in r.files {
                 var note = ""
                 switch f.outcome {
-                case .quarantined(_, let reason): note = reason
-                case .failed(let message): note = message
-                case .parked(let reason): note = reason
+                case .quarantined(_, let reason): note = Redact.scrub(reason)
+                case .failed(let message): note = Redact.scrub(message)
+                case .parked(let reason): note = Redact.scrub(reason)
                 case .archived, .completed:
                     var parts: [String] = []
                     if f.requests > 0 {
@@ -53,9 +53,11 @@ enum SyncReportFormat {
 
     static func json(_ reports: [FeedReport], database: DatabaseSettings) -> String {
         func str(_ s: String?) -> String { s.map(JSONText.quoted) ?? "null" }
+        /// Free text (an error, a reason) scrubbed of personal data and secrets.
+        func text(_ s: String?) -> String { str(s.map(Redact.scrub)) }
         var out = "{\"database\":\(str(database.displayName)),\"feeds\":["
         out += reports.map { r in
-            var f = "{\"feed\":\(str(r.feed)),\"error\":\(str(r.error?.description)),\"records_in\":\(r.recordsIn),"
+            var f = "{\"feed\":\(str(r.feed)),\"error\":\(text(r.error?.description)),\"records_in\":\(r.recordsIn),"
             f += "\"written\":\(r.written),\"rejected\":\(r.rejected),\"files\":["
             f += r.files.map { file in
                 var reason: String?
@@ -67,7 +69,7 @@ enum SyncReportFormat {
                 case .completed: break
                 }
                 var s = "{\"file\":\(str(file.name)),\"claimed_as\":\(str(file.claimedName)),\"status\":\(str(file.status))"
-                s += ",\"path\":\(str(path)),\"reason\":\(str(reason)),\"resumed_from\":\(str(file.resumedFrom)),\"note\":\(str(file.note)),\"batches\":\(file.batches)"
+                s += ",\"path\":\(str(path)),\"reason\":\(text(reason)),\"resumed_from\":\(str(file.resumedFrom)),\"note\":\(str(file.note)),\"batches\":\(file.batches)"
                 s += ",\"records_in\":\(file.recordsIn),\"written\":\(file.written),\"inserted\":\(file.inserted),\"updated\":\(file.updated)"
                 s += ",\"unchanged\":\(file.unchanged),\"superseded\":\(file.superseded),\"rejected\":\(file.rejected),\"warnings\":\(file.warnings)"
                 s += ",\"requests\":\(file.requests),\"retries\":\(file.retries),\"duplicates\":\(file.duplicates),\"failed_batches\":\(file.failedBatches)"

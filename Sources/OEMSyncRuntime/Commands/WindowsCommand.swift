@@ -38,7 +38,7 @@ public enum WindowsCommand {
     {
         let loaded = ConfigurationLoader().load(path: configPath)
         if !loaded.diagnostics.isEmpty {
-            console.err(DiagnosticRenderer(sources: loaded.redactedText.map { [configPath: $0] } ?? [:]).render(loaded.diagnostics))
+            console.report(loaded.diagnostics, DiagnosticRenderer(sources: loaded.redactedText.map { [configPath: $0] } ?? [:]))
         }
         guard let configuration = loaded.configuration else { return ExitStatus.config }
         guard let feed = configuration.feed(named: name) else {

@@ -197,7 +197,7 @@ public final class Daemon: @unchecked Sendable {
     private func load(reloading: Bool = false) -> Load {
         let loaded = ConfigurationLoader().load(path: options.configPath)
         guard let configuration = loaded.configuration else {
-            console.err(DiagnosticRenderer(sources: loaded.redactedText.map { [options.configPath: $0] } ?? [:]).render(loaded.diagnostics))
+            console.report(loaded.diagnostics, DiagnosticRenderer(sources: loaded.redactedText.map { [options.configPath: $0] } ?? [:]))
             return .invalid
         }
         let database: any DealerDatabase
@@ -215,11 +215,11 @@ public final class Daemon: @unchecked Sendable {
         }
         let load = Project.load(configPath: options.configPath, catalog: catalog, catalogIsComplete: true)
         guard let project = load.project else {
-            console.err(load.renderer.render(load.diagnostics))
+            console.report(load.diagnostics, load.renderer)
             return .invalid
         }
         // Warnings were printed by the check before start; on a reload they are news.
-        if reloading, !load.diagnostics.isEmpty { console.err(load.renderer.render(load.diagnostics)) }
+        if reloading, !load.diagnostics.isEmpty { console.report(load.diagnostics, load.renderer) }
         return .ready(project, database)
     }
 

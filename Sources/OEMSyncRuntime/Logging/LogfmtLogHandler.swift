@@ -10,11 +10,16 @@ public struct LogfmtLogHandler: LogHandler {
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level
     let label: String
+    /// Writing to the journal: each line starts with its priority (`<4>`) and has no time stamp.
+    let journal: Bool
     let stream: @Sendable (String) -> Void
 
-    public init(label: String, level: Logger.Level = .info, stream: @escaping @Sendable (String) -> Void = LogfmtLogHandler.stderr) {
+    public init(
+        label: String, level: Logger.Level = .info, journal: Bool = false, stream: @escaping @Sendable (String) -> Void = LogfmtLogHandler.stderr
+    ) {
         self.label = label
         self.logLevel = level
+        self.journal = journal
         self.stream = stream
     }
 
@@ -28,7 +33,10 @@ public struct LogfmtLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var line = "ts=\(LogTime.iso(Date())) level=\(event.level) msg=\(Self.quote(event.message.description))"
+        var line =
+            journal
+            ? "\(LogOutput.prefix(event.level, true))level=\(event.level) msg=\(Self.quote(event.message.description))"
+            : "ts=\(LogTime.iso(Date())) level=\(event.level) msg=\(Self.quote(event.message.description))"
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         for key in merged.keys.sorted() {
             line += " \(key)=\(Self.quote(LogScrub.value(merged[key]!.description, key: key)))"
@@ -37,9 +45,25 @@ public struct LogfmtLogHandler: LogHandler {
     }
 
     static func quote(_ s: String) -> String {
-        if !s.isEmpty, s.allSatisfy({ $0.isASCII && !$0.isWhitespace && $0 != "\"" && $0 != "=" }) { return s }
-        return "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-            .replacingOccurrences(of: "\n", with: "\\n") + "\""
+        if !s.isEmpty, s.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && $0 != "\"" && $0 != "=" }) { return s }
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                // Other control characters (an escape sequence in an OEM's text) never reach a terminal raw.
+                if u.value < 0x20 || u.value == 0x7F || (0x80...0x9F).contains(u.value) {
+                    out += "\\u{" + String(u.value, radix: 16) + "}"
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
     }
 }
 

@@ -72,13 +72,20 @@ final class BatchWriter: @unchecked Sendable {
                 RunControl.Batch(
                     duration: summary.duration, recordsIn: summary.totals.recordsIn, written: summary.totals.written,
                     rejected: summary.totals.rejected, failed: summary.end?.failure != nil))
-            logger.debug(
-                "batch committed",
-                metadata: [
-                    LogKey.batch: .stringConvertible(summary.receipt.batchID), LogKey.file: .string(context.source),
-                    LogKey.position: .string(context.positionStart), LogKey.records: .stringConvertible(summary.totals.recordsIn),
-                    LogKey.rejected: .stringConvertible(summary.totals.rejected),
-                ])
+            let metadata: Logger.Metadata = [
+                LogKey.batch: .stringConvertible(summary.receipt.batchID), LogKey.file: .string(context.source),
+                LogKey.position: .string(context.positionStart), LogKey.records: .stringConvertible(summary.totals.recordsIn),
+                LogKey.rejected: .stringConvertible(summary.totals.rejected),
+            ]
+            logger.debug("batch committed", metadata: metadata)
+            // Rejected records wait for someone to look (`oemsync batches show`, then a replay).
+            if summary.totals.rejected > 0 {
+                var reasons: [String: Int] = [:]
+                for code in summary.rejectCodes { reasons[code, default: 0] += 1 }
+                var m = metadata
+                m[LogKey.reason] = .string(reasons.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                logger.warning("records rejected", metadata: m)
+            }
         }
     }
 

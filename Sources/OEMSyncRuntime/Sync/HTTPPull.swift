@@ -25,7 +25,11 @@ enum HTTPPull {
             policy: retry, clock: services.clock, random: services.random,
             onAttempt: { note in
                 control.retried()
-                logger.info("request retried", metadata: [LogKey.reason: .string(note.description)])
+                if note.unreachable {
+                    logger.warning("OEM unreachable, request retried", metadata: [LogKey.reason: .string(note.description)])
+                } else {
+                    logger.info("request retried", metadata: [LogKey.reason: .string(note.description)])
+                }
             })
     }
 

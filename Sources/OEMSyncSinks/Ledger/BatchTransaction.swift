@@ -78,7 +78,10 @@ extension BatchStore {
                 try insertRejects(chunk.rejects + refused, batchID: batchID, context: context)
                 try insertWarnings(chunk.warnings, batchID: batchID, context: context)
             }
-            guard let end = chunks.end else { throw SinkError(.abandoned, "the source stopped before the batch ended; rolled back") }
+            guard var end = chunks.end else { throw SinkError(.abandoned, "the source stopped before the batch ended; rolled back") }
+            // The ledger's free text never holds a phone, an ID number, an address or a key, whoever wrote it.
+            end.notes = end.notes.map(Redact.scrub)
+            if let failure = end.failure { end.failure = BatchFailure(message: Redact.scrub(failure.message)) }
             let status = totals.status(end)
             try closeBatch(receipt, totals: totals, end: end, status: status)
             if context.retention.keeps(status: status), let source = end.payload {

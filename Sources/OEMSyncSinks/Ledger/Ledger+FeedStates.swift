@@ -48,7 +48,7 @@ extension Ledger {
                 window_open = excluded.window_open, process = excluded.process, updated_at = excluded.updated_at
                 """,
                 [
-                    .string(s.feed), .string(s.state), s.detail.map(Value.string) ?? .null,
+                    .string(s.feed), .string(s.state), s.detail.map { .string(Redact.scrub($0)) } ?? .null,
                     s.nextRun.map(Value.datetime) ?? .null, .bool(s.windowOpen), .string(s.process), .datetime(s.updatedAt),
                 ]
             )
@@ -64,7 +64,7 @@ extension Ledger {
         for r in rows {
             guard let feed = r[0], let state = r[1] else { continue }
             out[feed] = DaemonFeedState(
-                feed: feed, state: state, detail: r[2], nextRun: r[3], windowOpen: ["1", "t", "true"].contains(r[4] ?? "1"), process: r[5] ?? "",
+                feed: feed, state: state, detail: r[2].map { FileName.escapingControls(Redact.scrub($0)) }, nextRun: r[3], windowOpen: ["1", "t", "true"].contains(r[4] ?? "1"), process: r[5] ?? "",
                 updatedAt: r[6] ?? "")
         }
         return out

@@ -361,8 +361,9 @@ public struct LedgerBatch: Sendable, Codable, Hashable {
         func int(_ i: Int) -> Int { Int(r[i] ?? "0") ?? 0 }
         id = Int64(r[0] ?? "0") ?? 0
         feed = r[1] ?? ""
-        source = r[2] ?? ""
-        sourceRef = r[3] ?? ""
+        // Read back as shown: names escaped, free text scrubbed (rows written before either rule).
+        source = FileName.escapingControls(r[2] ?? "")
+        sourceRef = FileName.escapingControls(r[3] ?? "")
         positionStart = r[4] ?? ""
         positionEnd = r[5] ?? ""
         recordsIn = int(6)
@@ -383,8 +384,8 @@ public struct LedgerBatch: Sendable, Codable, Hashable {
         dictionaryVersion = r[21] ?? ""
         startedAt = r[22] ?? ""
         finishedAt = r[23] ?? ""
-        error = r[24]
-        notes = r[25]
+        error = r[24].map { FileName.escapingControls(Redact.scrub($0)) }
+        notes = r[25].map { FileName.escapingControls(Redact.scrub($0)) }
         messageID = r[26]
         replayOf = r[27].flatMap { Int64($0) }
         if let request = r[28] {
