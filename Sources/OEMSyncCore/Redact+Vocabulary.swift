@@ -30,6 +30,16 @@ extension Redact {
             "model", "color", "colour", "stock", "inventory", "dealer", "dealers", "store", "shop", "region", "brand", "price", "amount",
             "currency", "invoice", "delivery", "status", "state", "credentials", "client", "secret", "password", "scope", "grant",
             "session", "tenant", "partner", "application", "app", "bod", "noun", "verb", "sender", "receiver", "destination",
+            // Systems
+            "backend", "frontend", "database", "db", "host", "connection", "connections", "network", "certificate", "tls", "ssl", "proxy",
+            "downstream", "node", "instance", "cluster", "queue", "cache", "storage", "disk", "memory", "capacity", "overloaded", "load",
+            "temporarily", "temporary", "currently", "now", "soon", "shortly", "scheduled", "window", "closed", "open", "down", "up",
+            "reset", "closed", "aborted", "cancelled", "canceled", "interrupted", "unreachable", "reachable", "read", "write", "sent",
+            "received", "send", "receive", "call", "calls", "attempt", "attempts", "per_second", "second", "daily", "hourly",
+            "entitled", "entitlement", "authorized", "authorised", "registered", "subscribed", "subscription", "enabled", "active",
+            "inactive", "configured", "supported", "known", "exceeded", "reached", "belongs", "belong", "assigned", "matching", "matches",
+            "match", "contains", "contain", "exist", "given", "provided", "expected", "received", "returned", "accepted", "check", "checked",
+            "use", "used", "using", "you", "your", "we", "our", "they", "their", "there", "here", "who", "what", "when", "where", "why", "how",
             // The keys of error envelopes
             "msg", "errmsg", "errcode", "error_code", "error_message", "error_description", "errordescription", "detail", "details",
             "reason", "result", "description", "info", "data", "success", "faultcode", "faultstring", "text", "simulated",
@@ -43,6 +53,11 @@ extension Redact {
             "频繁", "请求", "响应", "系统", "服务", "服务器", "繁忙", "维护", "超时", "请稍后", "稍后", "重试", "再试", "未授权", "授权", "无权限",
             "权限", "拒绝", "过期", "已过期", "签名", "令牌", "时间", "日期", "的", "和", "或", "与", "为", "是", "不", "未", "已", "请", "在",
             "中", "内", "数据", "记录", "接口", "版本", "页码", "页", "编码", "代码", "信息", "校验", "验证", "认证", "不匹配", "匹配",
+            "暂", "暂时", "暂不可用", "不可用", "可用", "不支持", "支持", "未找到", "找不到", "查询", "结果", "操作", "处理", "处理中", "网关",
+            "连接", "网络", "断开", "关闭", "开放", "维护中", "升级", "调用", "次数", "上限", "已达", "达到", "当前", "今日", "每日", "秒", "分钟",
+            "小时", "天", "业务", "单据", "商品", "经销商代码", "门店代码", "编号", "车辆识别代码", "唯一", "必须", "应为", "类型", "日期", "数字",
+            "字符", "超长", "太长", "过长", "登录", "密码", "账号", "用户名", "密钥", "时间戳", "无法", "服务端", "客户端", "内部", "未知", "其他",
+            "重新", "请求过多", "频率过高", "超限", "过载", "忙", "拒绝访问", "禁止", "访问", "库存服务", "订单服务", "模拟",
         ]
 
         static let longestChinese = chinese.map(\.count).max() ?? 1

@@ -17,7 +17,7 @@ struct OEMSync: AsyncParsableCommand {
         version: OEMSyncVersion.current,
         subcommands: [
             Check.self, MapMapping.self, Validate.self, Sync.self, Run.self, Status.self, Windows.self, Batches.self, Replay.self, Checkpoint.self,
-            Database.self,
+            Database.self, Doctor.self,
         ])
 }
 
@@ -226,18 +226,78 @@ struct Windows: ParsableCommand {
     }
 }
 
+struct Doctor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a host before enabling the service: config, database, secrets, drops, OEMs, metrics, clock.",
+        discussion: """
+            One line per check, ok, warn or fail, each problem with its fix: the config and mappings valid \
+            (and against the live tables), the database reachable, migrated and durable, every secret file \
+            readable by the service user (a systemd credential found where the unit loads it from), each drop \
+            directory writable with processing/, archive/ and quarantine/ on its filesystem, each OEM's OAuth2 \
+            token endpoint answering (a token only, no data), the metrics address free, the clock in step with \
+            the database server. Run it as root: it judges access for the service user (--user).
+            Exit 0 when no check failed, 1 otherwise, 78 when the config cannot be read.
+            """)
+
+    @OptionGroup var config: ConfigOptions
+
+    @Option(name: .long, help: "The user the service runs as (default: oemsync when it exists, else you).")
+    var user: String?
+
+    @Option(name: .long, help: "The systemd unit whose credentials /run/credentials/UNIT/… paths name.")
+    var unit = "oemsync.service"
+
+    @Flag(name: .long, help: "No network: skip the OEMs' token requests.")
+    var offline = false
+
+    @Flag(name: .long, help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        let code = DoctorCommand.run(
+            .init(configPath: config.path, user: user, unit: unit, json: json, offline: offline), console: .standard)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
 struct Database: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "db", abstract: "Operate the dealer database.", subcommands: [Migrate.self])
+        commandName: "db", abstract: "Operate the dealer database: its schema and oemsync's own tables.", subcommands: [Migrate.self, Status.self])
 
     struct Migrate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Create or upgrade the reference dealer schema and oemsync's own tables.")
+            abstract: "Create or upgrade the reference dealer schema and oemsync's own tables.",
+            discussion: """
+                Applies the migrations this oemsync knows and the database lacks, each in its own transaction. \
+                A database migrated by a newer oemsync is refused (exit 78).
+                """)
 
         @OptionGroup var config: ConfigOptions
 
+        @Flag(name: .long, help: "Say what would be applied, with its SQL, and apply nothing.")
+        var dryRun = false
+
         func run() throws {
-            let code = MigrateCommand.run(configPath: config.path, console: .standard)
+            let code = MigrateCommand.run(configPath: config.path, dryRun: dryRun, console: .standard)
+            if code != 0 { throw ExitCode(code) }
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The schema's migrations: applied (when), pending, and unknown ones a newer oemsync applied.",
+            discussion: """
+                Exit 0 when up to date, 1 with migrations pending (`oemsync db migrate`), 78 when the database \
+                has migrations this oemsync does not know: then sync, run and the ledger commands refuse it too.
+                """)
+
+        @OptionGroup var config: ConfigOptions
+
+        @Flag(name: .long, help: "Print JSON.")
+        var json = false
+
+        func run() throws {
+            let code = SchemaStatusCommand.run(configPath: config.path, json: json, console: .standard)
             if code != 0 { throw ExitCode(code) }
         }
     }

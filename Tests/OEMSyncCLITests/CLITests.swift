@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import OEMSyncTesting
 import Testing
@@ -221,6 +224,81 @@ struct CLITests {
         #expect(r.status == 78)
         #expect(r.err.contains("oemsync.yaml:8:14: error[C112]: feed 'orders' is a rest source, but mapping"))
         #expect(r.err.contains("help: a rest feed needs a mapping with source: {format: json}"))
+    }
+
+    @Test("--log-format json: every line on stderr is one JSON object, the config's diagnostics with their place")
+    func jsonStderr() throws {
+        let dir = try TemporaryDirectory("cli")
+        let config = try dir.write(
+            "oemsync.yaml",
+            """
+            oemsync: 1
+            database: {url: "sqlite:dealer.db", statement_timout: 5s}
+            feeds:
+              stock:
+                mapping: \(Fixture.repository("Mappings/acme/stock.v1.yaml"))
+                source: {kind: csv-drop, directory: drops}
+            """)
+        for command in [["sync", "--all", "--once"], ["run"]] {
+            let r = try run(command + ["--config", config, "--log-format", "json"])
+            #expect(r.status == 78)
+            let lines = r.err.split(separator: "\n")
+            #expect(!lines.isEmpty)
+            let objects = lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            #expect(objects.count == lines.count, "every line is JSON: \(r.err)")
+            let diagnostic = try #require(objects.first { $0["msg"] as? String == "diagnostic" })
+            #expect(diagnostic["code"] as? String == "C101")
+            #expect(diagnostic["line"] as? Int == 2)
+            #expect((diagnostic["message"] as? String)?.contains("statement_timout") == true)
+        }
+    }
+
+    @Test("run refuses to start, exit 78, when its metrics address is taken or the database's schema is newer than it knows")
+    func runRefuses() throws {
+        let dir = try TemporaryDirectory("cli")
+        // Something listens on the port already: another daemon, another program.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        #expect(bound)
+        let port = UInt16(bigEndian: addr.sin_port)
+        func config(metrics: UInt16?) throws -> String {
+            try dir.write(
+                "oemsync.yaml",
+                """
+                oemsync: 1
+                database: {url: "sqlite:dealer.db"}
+                dictionary: \(Fixture.repository("Mappings/dictionary"))
+                \(metrics.map { "daemon: {metrics: \"127.0.0.1:\($0)\"}" } ?? "")
+                feeds:
+                  stock:
+                    mapping: \(Fixture.repository("Mappings/acme/stock.v1.yaml"))
+                    source: {kind: csv-drop, directory: drops}
+                """)
+        }
+        let taken = try run(["run", "--config", try config(metrics: port)])
+        #expect(taken.status == 78)
+        #expect(taken.err.contains("daemon.metrics: 127.0.0.1:\(port) is in use"), "\(taken.err)")
+
+        let path = try config(metrics: nil)
+        #expect(try run(["db", "migrate", "--config", path]).status == 0)
+        let insert = Process()
+        insert.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        insert.arguments = [dir.file("dealer.db"), "INSERT INTO oemsync_migrations VALUES ('0099-from-the-future', '2027-01-01T00:00:00Z')"]
+        try insert.run()
+        insert.waitUntilExit()
+        #expect(insert.terminationStatus == 0)
+        let newer = try run(["run", "--config", path])
+        #expect(newer.status == 78)
+        #expect(newer.err.contains("0099-from-the-future"), "\(newer.err)")
+        let db = try run(["db", "status", "--config", path])
+        #expect(db.status == 78 && db.out.contains("0099-from-the-future"))
     }
 
     @Test("the simulator executable and oemsync sync: a REST feed end to end, as the demo runs it")

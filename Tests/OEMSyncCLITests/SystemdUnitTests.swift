@@ -3,7 +3,8 @@ import OEMSyncTesting
 import Testing
 
 /// The units in systemd/ pass `systemd-analyze verify` (warnings count as failures) and its offline
-/// security review, with ExecStart pointing at the built binary.
+/// security review, with ExecStart pointing at the built binary. (`scripts/test-systemd` runs them
+/// in a real systemd: started, reloaded, stopped, restarted by the watchdog.)
 @Suite("systemd units")
 struct SystemdUnitTests {
     func analyze(_ arguments: [String]) throws -> (Int32, String) {
@@ -24,7 +25,7 @@ struct SystemdUnitTests {
         let dir = try TemporaryDirectory("units")
         for name in ["oemsync.service", "oemsync-sync.service", "oemsync-sync.timer"] {
             let text = try String(contentsOfFile: Fixture.repository("systemd/" + name), encoding: .utf8)
-                .replacingOccurrences(of: "/usr/local/bin/oemsync", with: CLITests.binary)
+                .replacingOccurrences(of: "/usr/bin/oemsync", with: CLITests.binary)
             try dir.write(name, text)
         }
         let (status, output) = try analyze(
@@ -36,10 +37,19 @@ struct SystemdUnitTests {
             #expect(secStatus == 0, "\(report)")
             #expect(report.contains("Overall exposure level for \(unit): 1."), "\(report.suffix(200))")
         }
-        // The daemon is a notify service whose bad config stops the restarts.
+        // The daemon is a notify service whose bad config stops the restarts. `oemsync run` checks the
+        // config itself and exits 78; an ExecStartPre= check exiting 78 would be restarted forever
+        // (RestartPreventExitStatus= applies to the main process only).
         let daemon = try String(contentsOfFile: dir.file("oemsync.service"), encoding: .utf8)
-        for line in ["Type=notify", "WatchdogSec=", "RestartPreventExitStatus=78", "ExecStartPre=\(CLITests.binary) check", "ExecReload=\(CLITests.binary) check"] {
+        for line in [
+            "Type=notify", "WatchdogSec=", "RestartPreventExitStatus=78", "ExecStart=\(CLITests.binary) run", "ExecReload=\(CLITests.binary) check",
+            "LoadCredential=db-password:oemsync-db-password", "SystemCallErrorNumber=EPERM",
+        ] {
             #expect(daemon.contains(line), "\(line)")
         }
+        // Settings only: a comment may name what is left out.
+        let settings = daemon.split(separator: "\n").filter { !$0.hasPrefix("#") }
+        #expect(!settings.contains { $0.hasPrefix("ExecStartPre=") }, "an ExecStartPre= check exiting 78 restarts forever")
+        #expect(!settings.contains { $0.hasPrefix("SystemCallFilter=") && $0.contains("@resources") }, "libdispatch calls setpriority (@resources): SIGSYS")
     }
 }

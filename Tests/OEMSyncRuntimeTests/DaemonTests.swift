@@ -178,6 +178,47 @@ struct WindowsCommandTests {
         #expect(daemon?["next_run"] as? String == "2025-11-30T20:00:00Z")
         #expect(daemon?["window_open"] as? Bool == false)
     }
+
+    @Test("status shows a daemon that stopped writing its heartbeat as stale, with when and where it was last seen", arguments: TestDatabase.backends)
+    func staleDaemon(backend: TestDatabase.Backend) throws {
+        let ws = try Workspace(backend, feeds: ["acme-stock": "Mappings/acme/stock.v1.yaml"])
+        let database = try DatabaseOpener.open(try #require(ConfigurationLoader().load(path: ws.configPath).configuration).database)
+        let seen = Timestamp(seconds: 1_764_525_600)  // 2025-11-30T18:00:00Z
+        let ledger = Ledger(database)
+        try ledger.heartbeat(process: "dealer-01:4242", version: "0.5.0", startedAt: seen, now: seen)
+        try ledger.saveFeedStates([
+            FeedStateRecord(feed: "acme-stock", state: "running", detail: nil, nextRun: nil, windowOpen: true, process: "dealer-01:4242", updatedAt: seen)
+        ])
+        func status(at now: Timestamp) -> (String, [String: Any]?) {
+            let text = ws.command { StatusCommand.run(configPath: $0, json: false, console: $1, now: now) }.out
+            let json = ws.command { StatusCommand.run(configPath: $0, json: true, console: $1, now: now) }.out
+            let feed = ((try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["feeds"] as? [[String: Any]])?.first
+            return (text, feed)
+        }
+        // Within a minute of its heartbeat: running, as recorded.
+        let (fresh, freshJSON) = status(at: seen.adding(.seconds(30)))
+        #expect(!fresh.contains("stale") && freshJSON?["stale"] == nil, "\(fresh)")
+        // Silent for two minutes (killed, its host down): stale.
+        let (silent, silentJSON) = status(at: seen.adding(.seconds(120)))
+        #expect(silent.contains("stale (last seen 2025-11-30T18:00:00Z, dealer-01:4242)"), "\(silent)")
+        #expect(silentJSON?["stale"] as? String == "stale (last seen 2025-11-30T18:00:00Z, dealer-01:4242)")
+        // A clean stop is final, however long ago.
+        try ledger.daemonStopped(process: "dealer-01:4242", now: seen.adding(.seconds(5)))
+        let (stopped, _) = status(at: seen.adding(.seconds(3600)))
+        #expect(!stopped.contains("stale"), "\(stopped)")
+    }
+
+    @Test("a feed another process holds: the daemon leaves it there, not failing, and asks again on schedule")
+    func busyElsewhere() {
+        let s = FeedSchedule(trigger: .every(.seconds(900)), zone: TimeZone(identifier: "UTC")!)
+        var busy = FeedReport(feed: "f")
+        busy.error = FeedError(.busy, feed: "f", "the feed is being synced by oemsync other:17; this run did nothing")
+        let start = Timestamp(seconds: 1_764_525_600)
+        let outcome = FeedPlanner.afterRun(busy, schedule: s, lastStart: start, now: start.adding(.seconds(1)), failures: 2)
+        #expect(outcome.state == .elsewhere("the feed is being synced by oemsync other:17; this run did nothing"))
+        #expect(outcome.nextRun == start.adding(.seconds(900)))
+        #expect(outcome.failures == 2 && outcome.label == "busy")
+    }
 }
 
 /// The daemon in-process, with a test clock: real files, a real database, real syncs on threads.

@@ -351,6 +351,25 @@ struct SOAPPipelineTests {
         }
     }
 
+    @Test("the spool files a killed pull left behind (whole OEM answers) are removed at the next run; a live process's and another feed's stay")
+    func leftoverSpools() async throws {
+        try await withSimulator { oem in
+            let ws = try Self.workspace(.sqlite, Self.inventory(oem, extra: "spool_directory: spool"), oem: oem)
+            // A process that ran and is gone, as a SIGKILL leaves one.
+            let gone = try ChildProcess("/bin/true", [], environment: [:], log: ws.dir.file("true.log"))
+            #expect(gone.wait() == 0)
+            let left = try ws.dir.write("spool/oemsync-inventory-\(gone.pid)-0a1b2c3d.xml", "<answer>customer data</answer>")
+            let live = try ws.dir.write("spool/oemsync-inventory-1-0a1b2c3d.xml", "<answer/>")
+            let other = try ws.dir.write("spool/oemsync-inventory-2-\(gone.pid)-0a1b2c3d.xml", "<answer/>")
+            let run = try await ws.sync()
+            #expect(run.status == 0, "\(run.err)")
+            #expect(!FileManager.default.fileExists(atPath: left), "the dead pull's answer is gone")
+            #expect(FileManager.default.fileExists(atPath: live), "a live process's spool stays")
+            #expect(FileManager.default.fileExists(atPath: other), "feed inventory-2's spool is not inventory's")
+            #expect(ws.dir.list("spool").count == 2, "the run removed its own: \(ws.dir.list("spool"))")
+        }
+    }
+
     @Test("SOAP 1.2: the action in the content type, Sender faults with HTTP 400 not retried", arguments: [TestDatabase.Backend.sqlite])
     func soap12(_ backend: Backend) async throws {
         var config = SimulatorConfig()

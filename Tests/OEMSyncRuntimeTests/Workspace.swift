@@ -79,6 +79,15 @@ final class Workspace: @unchecked Sendable {
 
 /// Runs one of the engineers' commands with a captured console, then checks the ledger still keeps its rules.
 enum LedgerCommand {
+    /// Runs a command with a captured console.
+    static func capture(_ run: (Console) -> Int32) -> (status: Int32, out: String, err: String) {
+        let out = Mutex("")
+        let err = Mutex("")
+        let console = Console(out: { s in out.withLock { $0 += s } }, err: { s in err.withLock { $0 += s } })
+        let status = run(console)
+        return (status, out.withLock { $0 }, err.withLock { $0 })
+    }
+
     static func run(configPath: String, db: TestDatabase, _ run: (String, Console) -> Int32) -> (status: Int32, out: String, err: String) {
         let out = Mutex("")
         let err = Mutex("")

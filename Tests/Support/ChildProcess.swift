@@ -28,6 +28,9 @@ public final class ChildProcess: @unchecked Sendable {
         pid = child
     }
 
+    /// A child started elsewhere (``PipedChild``).
+    init(adopting pid: pid_t) { self.pid = pid }
+
     /// Whether it has exited (reaping it if so).
     public var hasExited: Bool {
         if status != nil { return true }
@@ -64,5 +67,71 @@ public final class ChildProcess: @unchecked Sendable {
         }
         let s = status!
         return s & 0x7f == 0 ? (s >> 8) & 0xff : 128 + (s & 0x7f)
+    }
+}
+
+/// A child whose stderr comes back through a pipe, so a test can wait for a line it writes (the
+/// event: a batch committed) instead of sleeping; stdout goes to a file.
+public final class PipedChild: @unchecked Sendable {
+    public let process: ChildProcess
+    private let errFD: Int32
+    private var buffer: [UInt8] = []
+    public private(set) var stderr = ""
+
+    public init(_ path: String, _ arguments: [String], environment: [String: String], stdout: String) throws {
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        posix_spawn_file_actions_addclose(&actions, fds[1])
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, path, &actions, nil, argv, envp)
+        close(fds[1])
+        guard rc == 0 else {
+            close(fds[0])
+            throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL)
+        }
+        errFD = fds[0]
+        process = ChildProcess(adopting: child)
+    }
+
+    deinit { close(errFD) }
+
+    /// Reads stderr until a line containing `text` arrived (true), the stream ended, or `timeout` passed.
+    public func waitForLine(containing text: String, timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if stderr.contains(text) { return true }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { return false }
+            var fds = pollfd(fd: errFD, events: Int16(POLLIN), revents: 0)
+            let ms = Int32(clamping: left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1)
+            guard poll(&fds, 1, ms) > 0 else { continue }
+            var chunk = [UInt8](repeating: 0, count: 65536)
+            let n = read(errFD, &chunk, chunk.count)
+            if n <= 0 { return stderr.contains(text) }
+            stderr += String(decoding: chunk[0..<n], as: UTF8.self)
+        }
+    }
+
+    /// Reads the rest of stderr (after the process ended).
+    public func drain() -> String {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(errFD, &chunk, chunk.count)
+            if n <= 0 { break }
+            stderr += String(decoding: chunk[0..<n], as: UTF8.self)
+        }
+        return stderr
     }
 }

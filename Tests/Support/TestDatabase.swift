@@ -75,13 +75,18 @@ public final class TestDatabase: @unchecked Sendable {
     }
 
     /// `host=/tmp/x port=5 user=u dbname=d` -> `postgresql://u@/d?host=/tmp/x&port=5`.
-    static func postgresURL(_ conninfo: String) -> String {
+    public static func postgresURL(_ conninfo: String) -> String {
         var parts: [String: String] = [:]
         for item in conninfo.split(separator: " ") {
             let kv = item.split(separator: "=", maxSplits: 1).map(String.init)
             if kv.count == 2 { parts[kv[0]] = kv[1] }
         }
         return "postgresql://\(parts["user"] ?? "postgres")@/\(parts["dbname"] ?? "postgres")?host=\(parts["host"] ?? "/tmp")&port=\(parts["port"] ?? "5432")"
+    }
+
+    /// Rows of a query on a SQLite file a child process writes, on a connection of the test's own.
+    public static func sqliteQuery(path: String, _ sql: String) throws -> [[String?]] {
+        try SQLiteConnection(path: path).query(sql)
     }
 
     /// Rows of a query as text, through a connection of the test's own.

@@ -125,11 +125,25 @@ public final class SOAPSource: @unchecked Sendable {
             "oemsync-\(safe)-\(getpid())-\(UUID().uuidString.prefix(8).lowercased()).xml")
         // The spool directory is the feed's own (a private one under systemd's StateDirectory, say).
         try? FileManager.default.createDirectory(atPath: settings.spoolDirectory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        Self.removeLeftovers(in: settings.spoolDirectory, feed: safe)
         stored = checkpoint ?? SOAPCheckpoint()
         self.checkpoint = stored
     }
 
     deinit { try? FileManager.default.removeItem(atPath: spoolFile) }
+
+    /// Spool files of this feed that a killed pull left behind (whole OEM answers, personal data
+    /// included): those whose process is gone. The feed's lock keeps any other live pull of it away.
+    static func removeLeftovers(in directory: String, feed: String) {
+        let prefix = "oemsync-\(feed)-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(prefix) && name.hasSuffix(".xml") {
+            // Exactly `<pid>-<8 hex>.xml` after the prefix: `orders-2`'s files are not `orders`'.
+            let parts = name.dropFirst(prefix.count).dropLast(4).split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[1].count == 8, let pid = pid_t(parts[0]), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(atPath: (directory as NSString).appendingPathComponent(name)) }
+        }
+    }
 
     /// Whether this run resumes a pull an earlier run left unfinished.
     public var resumes: Bool { stored.page != nil || stored.continuation != nil || stored.message != nil }

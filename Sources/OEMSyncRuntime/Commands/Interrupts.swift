@@ -24,13 +24,15 @@ public final class Interrupts: @unchecked Sendable {
         for sig in [SIGINT, SIGTERM] {
             Glibc.signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: queue)
-            source.setEventHandler { [weak self] in
+            source.setEventHandler { [weak self, source] in
                 guard let self else { return }
+                // Signals that come together are delivered as one event with their count.
+                let together = source.data
                 let first = self.lock.withLock { () -> Bool in
                     defer { if self.received == nil { self.received = sig } }
                     return self.received == nil
                 }
-                if first {
+                if first && together < 2 {
                     onFirst(sig)
                 } else {
                     _exit(128 + sig)

@@ -22,12 +22,10 @@ struct LedgerAccess {
         guard let configuration = loaded.configuration else { return .exit(ExitStatus.config) }
         do {
             let database = try DatabaseOpener.open(configuration.database)
-            let pending = try database.pendingMigrations()
-            guard pending.isEmpty else {
-                console.err(
-                    "oemsync \(command): database \(configuration.database.displayName) is not up to date (pending: \(pending.joined(separator: ", "))); run `oemsync db migrate`\n"
-                )
-                return .exit(ExitStatus.failure)
+            let verdict = try SchemaGate.check(database, displayName: configuration.database.displayName)
+            if let status = verdict.exitStatus {
+                console.err("oemsync \(command): \(verdict.message ?? "")\n")
+                return .exit(status)
             }
             return .ready(LedgerAccess(configuration: configuration, database: database))
         } catch {

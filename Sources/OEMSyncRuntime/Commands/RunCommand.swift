@@ -17,6 +17,10 @@ public enum RunCommand {
         let load = Project.load(configPath: configPath, catalog: check, catalogIsComplete: false)
         if !load.diagnostics.isEmpty { console.report(load.diagnostics, load.renderer) }
         guard let project = load.project else { return ExitStatus.config }
+        if let endpoint = project.configuration.daemon.metrics, let problem = endpoint.bindProblem() {
+            console.err("oemsync run: daemon.metrics: \(problem)\n")
+            return ExitStatus.config
+        }
 
         let daemon = Daemon(options: .init(configPath: configPath), logger: logger, console: console)
         let scheduler = SchedulerService(daemon: daemon)

@@ -26,6 +26,9 @@ public enum StatusCommand {
         /// What the daemon (`oemsync run`) last recorded: running, idle, in window, parked on quota,
         /// failing, stopped; its reason and the next run. Nil when no daemon has run the feed.
         public var daemon: DaemonFeedState?
+        /// Set when the daemon that recorded ``daemon`` has stopped writing its heartbeat without
+        /// stopping cleanly (killed, its machine down): `stale (last seen …, host:pid)`.
+        public var stale: String?
     }
 
     public static func run(configPath: String, json: Bool, console: Console, now: Timestamp = .now()) -> Int32 {
@@ -36,9 +39,11 @@ public enum StatusCommand {
         }
         let summaries: [String: FeedSummary]
         let daemonStates: [String: DaemonFeedState]
+        let heartbeats: [String: DaemonHeartbeat]
         do {
             summaries = try access.ledger.feedSummaries()
             daemonStates = try access.ledger.feedStates()
+            heartbeats = try access.ledger.daemons()
         } catch {
             console.err("oemsync status: \(error)\n")
             return ExitStatus.failure
@@ -52,6 +57,7 @@ public enum StatusCommand {
             status.schedule = "\(schedule.trigger), \(schedule.zoneName)"
             status.window = schedule.closure(at: now).map { "closed: \($0)" } ?? "open"
             status.daemon = daemonStates[feed.name]
+            if let d = status.daemon { status.stale = staleness(d, heartbeats[d.process], now: now) }
             statuses.append(status)
         }
         for (name, summary) in summaries.sorted(by: { $0.key < $1.key }) where access.configuration.feed(named: name) == nil {
@@ -65,7 +71,8 @@ public enum StatusCommand {
             let open = s.summary.flaggedRejects > 0 ? "\(s.summary.openRejects) (\(s.summary.flaggedRejects) flagged)" : String(s.summary.openRejects)
             return [
                 s.feed, s.kind, s.state, s.summary.lastBatch?.finishedAt ?? "-", String(s.summary.recordsIn), String(s.summary.written),
-                String(s.summary.rejected), open, String(s.summary.failedBatches), s.lag ?? "-", s.daemon?.state ?? "-", s.daemon?.nextRun ?? "-",
+                String(s.summary.rejected), open, String(s.summary.failedBatches), s.lag ?? "-", s.stale != nil ? "stale" : s.daemon?.state ?? "-",
+                s.daemon?.nextRun ?? "-",
             ]
         }
         var out = TextTable.render(
@@ -78,6 +85,7 @@ public enum StatusCommand {
             out += "  \(s.feed): \(s.schedule!); windows \(s.window ?? "open")"
             if let d = s.daemon {
                 out += "; daemon \(d.state)" + (d.detail.map { " (\($0))" } ?? "") + " as of \(d.updatedAt) [\(d.process)]"
+                if let stale = s.stale { out += "; \(stale)" }
             }
             out += "\n"
         }
@@ -92,6 +100,18 @@ public enum StatusCommand {
         }
         console.out(out)
         return ExitStatus.ok
+    }
+
+    /// `stale (last seen …, host:pid)` when the daemon that recorded a feed's state has gone quiet
+    /// without a clean stop; nil while it writes its heartbeat, after a clean stop, or for a
+    /// daemon older than heartbeats.
+    static func staleness(_ state: DaemonFeedState, _ heartbeat: DaemonHeartbeat?, now: Timestamp) -> String? {
+        guard state.state != FeedState.stopped.name, let heartbeat, heartbeat.stoppedAt == nil,
+            let seen = try? Date(heartbeat.heartbeatAt, strategy: .iso8601)
+        else { return nil }
+        let age = Double(now.microseconds) / 1e6 - seen.timeIntervalSince1970
+        guard age > Double(Ledger.staleAfter.components.seconds) else { return nil }
+        return "stale (last seen \(heartbeat.heartbeatAt), \(heartbeat.process))"
     }
 
     static func state(_ s: FeedSummary) -> String {

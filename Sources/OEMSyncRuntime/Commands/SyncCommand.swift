@@ -54,12 +54,10 @@ public enum SyncCommand {
         let catalog: SchemaCatalog
         do {
             database = try DatabaseOpener.open(configuration.database)
-            let pending = try database.pendingMigrations()
-            guard pending.isEmpty else {
-                console.err(
-                    "oemsync sync: database \(configuration.database.displayName) is not up to date (pending: \(pending.joined(separator: ", "))); run `oemsync db migrate`\n"
-                )
-                return ExitStatus.failure
+            let verdict = try SchemaGate.check(database, displayName: configuration.database.displayName)
+            if let status = verdict.exitStatus {
+                console.err("oemsync sync: \(verdict.message ?? ""); no file was touched\n")
+                return status
             }
             catalog = try database.catalog()
         } catch {
@@ -100,18 +98,35 @@ public enum SyncCommand {
     }
 }
 
-/// `oemsync db migrate`: creates or upgrades oemsync's tables and the reference dealer schema.
+/// `oemsync db migrate`: creates or upgrades oemsync's tables and the reference dealer schema;
+/// `--dry-run` says what it would apply, with the SQL, and applies nothing. A database migrated by a
+/// newer oemsync is refused (exit 78).
 public enum MigrateCommand {
-    public static func run(configPath: String, console: Console) -> Int32 {
+    public static func run(configPath: String, dryRun: Bool = false, console: Console) -> Int32 {
         let loaded = ConfigurationLoader().load(path: configPath)
-        if !loaded.diagnostics.isEmpty {
-            console.report(loaded.diagnostics, DiagnosticRenderer(sources: loaded.redactedText.map { [configPath: $0] } ?? [:]))
-        }
+        console.report(loaded.diagnostics, DiagnosticRenderer(sources: loaded.redactedText.map { [configPath: $0] } ?? [:]))
         guard let configuration = loaded.configuration else { return ExitStatus.config }
         do {
             let database = try DatabaseOpener.open(configuration.database)
-            let applied = try database.migrate()
             let name = configuration.database.displayName
+            let state = try database.schemaState()
+            if let newer = state.newerMessage {
+                console.err("oemsync db migrate: database \(name): \(newer)\n")
+                return ExitStatus.config
+            }
+            if dryRun {
+                guard !state.pending.isEmpty else {
+                    console.out("database \(name): up to date; nothing would be applied\n")
+                    return ExitStatus.ok
+                }
+                var out = "database \(name): would apply \(state.pending.joined(separator: ", ")) (dry run: nothing applied)\n"
+                for migration in Migration.all where state.pending.contains(migration.name) {
+                    out += "\n-- \(migration.name)\n" + migration.sql(for: database.dialect).trimmingCharacters(in: .whitespacesAndNewlines) + "\n"
+                }
+                console.out(out)
+                return ExitStatus.ok
+            }
+            let applied = try database.migrate()
             if applied.isEmpty {
                 console.out("database \(name): up to date\n")
             } else {
@@ -122,5 +137,54 @@ public enum MigrateCommand {
             console.err("oemsync db migrate: \(error)\n")
             return ExitStatus.failure
         }
+    }
+}
+
+/// `oemsync db status`: each migration this binary knows, applied (when) or pending, and any the
+/// database has that it does not know. Exit 0 when up to date, 1 with migrations pending, 78 when
+/// the schema is newer than this binary.
+public enum SchemaStatusCommand {
+    public static func run(configPath: String, json: Bool, console: Console) -> Int32 {
+        let loaded = ConfigurationLoader().load(path: configPath)
+        console.report(loaded.diagnostics, DiagnosticRenderer(sources: loaded.redactedText.map { [configPath: $0] } ?? [:]))
+        guard let configuration = loaded.configuration else { return ExitStatus.config }
+        let state: SchemaState
+        do {
+            state = try DatabaseOpener.open(configuration.database).schemaState()
+        } catch {
+            console.err("oemsync db status: \(error)\n")
+            return ExitStatus.failure
+        }
+        let status = !state.unknown.isEmpty ? ExitStatus.config : !state.pending.isEmpty ? ExitStatus.failure : ExitStatus.ok
+        if json {
+            struct Document: Encodable {
+                var database: String
+                var binaryVersion: String
+                var upToDate: Bool
+                var applied: [SchemaState.Applied]
+                var pending: [String]
+                var unknown: [SchemaState.Applied]
+            }
+            console.out(
+                CommandJSON.encode(
+                    Document(
+                        database: configuration.database.displayName, binaryVersion: OEMSyncVersion.current, upToDate: state.isCurrent,
+                        applied: state.applied, pending: state.pending, unknown: state.unknown)))
+            return status
+        }
+        var rows = state.applied.map { [$0.name, "applied", $0.appliedAt] }
+        rows += state.pending.map { [$0, "pending", "-"] }
+        rows += state.unknown.map { [$0.name, "unknown (newer)", $0.appliedAt] }
+        var out = "database \(configuration.database.displayName), oemsync \(OEMSyncVersion.current)\n\n"
+        out += TextTable.render(header: ["migration", "state", "applied at"], rows: rows)
+        if let newer = state.newerMessage {
+            out += "\n\(newer)\n"
+        } else if !state.pending.isEmpty {
+            out += "\n\(Plural.count(state.pending.count, "migration")) pending: `oemsync db migrate` applies them (`--dry-run` shows the SQL)\n"
+        } else {
+            out += "\nup to date\n"
+        }
+        console.out(out)
+        return status
     }
 }

@@ -70,7 +70,7 @@ public final class Daemon: @unchecked Sendable {
         self.notifier = notifier
         self.onBatch = onBatch
         self.lastTick = clock.uptime()
-        process = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+        process = FeedLock.processName
     }
 
     // MARK: Controls (any thread)
@@ -114,6 +114,8 @@ public final class Daemon: @unchecked Sendable {
         notifier.notify("READY=1\nSTATUS=\(statusLine())")
         logger.notice("daemon ready", metadata: [LogKey.feeds: .stringConvertible(feeds.count)])
         var lastPing = clock.uptime()
+        let startedAt = clock.now()
+        var lastHeartbeat: Duration?
         while true {
             lock.withLock { lastTick = clock.uptime() }
             if lock.withLock({ defer { reloadWanted = false }; return reloadWanted }) { reload() }
@@ -125,6 +127,10 @@ public final class Daemon: @unchecked Sendable {
                 startDue(now: now)
             }
             publish(now: now)
+            if lastHeartbeat.map({ clock.uptime() - $0 >= Ledger.heartbeatInterval }) ?? true {
+                recorder?.heartbeat(process: process, startedAt: startedAt, now: now)
+                lastHeartbeat = clock.uptime()
+            }
             if healthy() { pingWatchdog(&lastPing) }
             try? await Task.sleep(for: sleepTime)
         }
@@ -133,6 +139,7 @@ public final class Daemon: @unchecked Sendable {
             feed.nextRun = nil
         }
         publish(now: clock.now())
+        recorder?.stopped(process: process, now: clock.now())
         recorder?.flush()
         logger.notice("daemon stopped")
         return ExitStatus.ok
@@ -204,10 +211,12 @@ public final class Daemon: @unchecked Sendable {
         let catalog: SchemaCatalog
         do {
             database = try DatabaseOpener.open(configuration.database)
-            let pending = try database.pendingMigrations()
-            guard pending.isEmpty else {
-                return .databaseUnavailable(
-                    "database \(configuration.database.displayName) is not up to date (pending: \(pending.joined(separator: ", "))); run `oemsync db migrate`")
+            switch try SchemaGate.check(database, displayName: configuration.database.displayName) {
+            case .usable: break
+            case .pending(let message): return .databaseUnavailable(message)
+            case .newer(let message):
+                console.err("oemsync run: \(message)\n")
+                return .invalid
             }
             catalog = try database.catalog()
         } catch {
@@ -394,6 +403,7 @@ public final class Daemon: @unchecked Sendable {
     /// the database, the metrics and `STATUS=`), and the quotas and circuit breakers (metrics).
     private func publish(now: Timestamp) {
         var records: [FeedStateRecord] = []
+        var changed = false
         for feed in feeds {
             let open = feed.schedule.isOpen(at: now)
             let record = FeedStateRecord(
@@ -401,7 +411,9 @@ public final class Daemon: @unchecked Sendable {
                 updatedAt: now)
             if let last = feed.recorded, last.sameState(as: record) { continue }
             feed.recorded = record
-            records.append(record)
+            changed = true
+            // A feed another process runs is that process's to record.
+            if case .elsewhere = feed.state {} else { records.append(record) }
             metrics.set(DaemonMetrics.window, ["feed": feed.name], open ? 1 : 0)
             metrics.select(DaemonMetrics.state, ["feed": feed.name], key: "state", value: feed.state.name, among: FeedState.names)
             if let next = feed.nextRun {
@@ -420,8 +432,8 @@ public final class Daemon: @unchecked Sendable {
                 metrics.set(DaemonMetrics.circuit, ["host": host], open ? 1 : 0)
             }
         }
-        guard !records.isEmpty else { return }
-        recorder?.save(records)
+        guard changed else { return }
+        if !records.isEmpty { recorder?.save(records) }
         let snapshot = Dictionary(feeds.map { ($0.name, $0.state) }, uniquingKeysWith: { a, _ in a })
         lock.withLock { published = snapshot }
         let line = statusLine()

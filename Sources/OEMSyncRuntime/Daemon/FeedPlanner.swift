@@ -10,9 +10,12 @@ public enum FeedState: Sendable, Hashable {
     case parkedOnQuota(until: Timestamp?)
     /// The last run failed (the database, the OEM, a page that failed after its retries).
     case failing(String)
+    /// Another process holds the feed's lock and syncs it (another daemon, an `oemsync sync`):
+    /// this daemon leaves the feed, and its recorded state, to that process, and looks again on schedule.
+    case elsewhere(String)
     case stopped
 
-    public static let names = ["idle", "running", "in window", "parked on quota", "failing", "stopped"]
+    public static let names = ["idle", "running", "in window", "parked on quota", "failing", "elsewhere", "stopped"]
 
     public var name: String {
         switch self {
@@ -21,13 +24,14 @@ public enum FeedState: Sendable, Hashable {
         case .inWindow: return "in window"
         case .parkedOnQuota: return "parked on quota"
         case .failing: return "failing"
+        case .elsewhere: return "elsewhere"
         case .stopped: return "stopped"
         }
     }
 
     public var detail: String? {
         switch self {
-        case .inWindow(let why), .failing(let why): return why
+        case .inWindow(let why), .failing(let why), .elsewhere(let why): return why
         case .parkedOnQuota(let until): return until.map { "the quota renews at \($0)" } ?? "the daily quota is spent"
         case .idle, .running, .stopped: return nil
         }
@@ -62,13 +66,16 @@ public enum FeedPlanner {
         public var state: FeedState
         public var nextRun: Timestamp?
         public var failures: Int
-        /// For `oemsync_runs_total`: ok, held, parked, failed.
+        /// For `oemsync_runs_total`: ok, held, parked, failed, busy.
         public var label: String
     }
 
     /// The state and next run after a run that started at `lastStart` ended with `report`.
     public static func afterRun(_ report: FeedReport, schedule: FeedSchedule, lastStart: Timestamp, now: Timestamp, failures: Int) -> Outcome {
         let normal = schedule.nextRun(lastStart: lastStart, now: now)
+        if let error = report.error, error.code == .busy {
+            return Outcome(state: .elsewhere(error.message), nextRun: normal, failures: failures, label: "busy")
+        }
         if let error = report.error {
             let n = failures + 1
             let retry = now.adding(retryDelay(failures: n))

@@ -44,6 +44,26 @@ final class StateRecorder: @unchecked Sendable {
         }
     }
 
+    /// The daemon's heartbeat (`oemsync_daemons`), so `status` can tell a live daemon from a dead one.
+    func heartbeat(process: String, startedAt: Timestamp, now: Timestamp) {
+        queue.async {
+            do {
+                guard let db = self.connection() else { return }
+                try Ledger(db).heartbeat(process: process, version: OEMSyncVersion.current, startedAt: startedAt, now: now)
+            } catch {
+                self.database = nil  // opened again next time; the feed states' writes say why
+            }
+        }
+    }
+
+    /// A clean stop: the feed states this daemon leaves are final, not stale.
+    func stopped(process: String, now: Timestamp) {
+        queue.async {
+            guard let db = self.connection() else { return }
+            try? Ledger(db).daemonStopped(process: process, now: now)
+        }
+    }
+
     /// Waits for the writes queued so far.
     func flush() { queue.sync {} }
 
