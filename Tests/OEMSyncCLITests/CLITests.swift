@@ -257,17 +257,8 @@ struct CLITests {
     func runRefuses() throws {
         let dir = try TemporaryDirectory("cli")
         // Something listens on the port already: another daemon, another program.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        #expect(bound)
-        let port = UInt16(bigEndian: addr.sin_port)
+        let listener = try ListeningSocket()
+        let port = listener.port
         func config(metrics: UInt16?) throws -> String {
             try dir.write(
                 "oemsync.yaml",
@@ -294,6 +285,7 @@ struct CLITests {
         try insert.run()
         insert.waitUntilExit()
         #expect(insert.terminationStatus == 0)
+        withExtendedLifetime(listener) {}
         let newer = try run(["run", "--config", path])
         #expect(newer.status == 78)
         #expect(newer.err.contains("0099-from-the-future"), "\(newer.err)")

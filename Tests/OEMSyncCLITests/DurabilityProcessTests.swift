@@ -161,4 +161,58 @@ struct DurabilityProcessTests {
         #expect(try site.oemsync(["sync", "--all", "--once"]) == 0)
         #expect(try rows() == 40_000)
     }
+
+    @Test("what the system calls say: a claim syncs the file and both folders, the commit reaches the disk before the archive, which syncs both folders (strace)")
+    func syncOrder() throws {
+        let site = try Site(database: "sqlite:dealer.db", batchRows: 50)
+        #expect(try site.oemsync(["db", "migrate"]) == 0)
+        _ = try site.dir.write("drops/stock/day1.csv", Self.stock(0, 150))  // 3 batches, 3 commits
+        let trace = site.dir.file("trace.txt")
+        let strace = try ChildProcess(
+            "/usr/bin/strace", ["-f", "-y", "-e", "trace=rename,renameat,renameat2,fsync,fdatasync", "-o", trace, CLITests.binary, "sync", "--all", "--once", "--config", site.config],
+            environment: site.environment, log: site.dir.file("runs.log"))
+        #expect(strace.wait() == 0)
+        // One event per line: `rename processing`, `sync <path>`; strace splits calls that other threads interrupt.
+        let drop = site.dir.file("drops/stock")
+        var events: [String] = []
+        for line in try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n") {
+            if line.contains("rename("), line.contains(drop) {
+                events.append(line.contains("/processing/") && line.contains("/archive/") ? "rename archive" : "rename processing")
+            } else if line.contains("sync("), let open = line.firstIndex(of: "<"), let close = line[open...].firstIndex(of: ">") {
+                let path = String(line[line.index(after: open)..<close])
+                events.append("sync " + (path.hasPrefix(drop) ? String(path.dropFirst(drop.count)).replacingOccurrences(of: #"/processing/[^/]+$"#, with: "/processing/FILE", options: .regularExpression) : (path as NSString).lastPathComponent))
+            }
+        }
+        func index(_ event: String, after start: Int) -> Int? { events[start...].firstIndex(of: event) }
+        let claim = try #require(events.firstIndex(of: "rename processing"), "\(events)")
+        let archive = try #require(events.firstIndex(of: "rename archive"), "\(events)")
+        // The claim: the file's data, then processing/ and the drop folder, before anything is committed.
+        for e in ["sync /processing/FILE", "sync /processing", "sync "] {
+            #expect(index(e, after: claim).map { $0 < archive } == true, "\(e) after the claim: \(events)")
+        }
+        // Each commit: the WAL on disk before it returns (SQLite's synchronous=FULL; NORMAL syncs it
+        // only at checkpoints, and once when it starts), so all of them before the file is archived.
+        #expect(events[claim..<archive].filter { $0 == "sync dealer.db-wal" }.count >= 3, "\(events)")
+        // The archive: both folders.
+        #expect(index("sync /archive", after: archive) != nil, "\(events)")
+        #expect(index("sync /processing", after: archive) != nil, "\(events)")
+    }
+
+    @Test("a SQLite database another process keeps locked: the sync gives up after busy_timeout, exit 1, saying so; the file waits")
+    func sqliteBusy() throws {
+        let site = try Site(database: "sqlite:dealer.db", extra: "  busy_timeout: 1s")
+        #expect(try site.oemsync(["db", "migrate"]) == 0)
+        _ = try site.dir.write("drops/stock/day1.csv", Self.stock(0, 100))
+        let holder = try SQLiteLock(path: site.dir.file("dealer.db"))
+        let started = ContinuousClock.now
+        let child = try site.start(level: "info")
+        let status = child.process.wait(timeout: .seconds(60))
+        let waited = ContinuousClock.now - started
+        #expect(status == 1)
+        #expect(waited < .seconds(10), "bounded by busy_timeout 1s: \(waited)")
+        #expect(child.drain().contains("database is locked"), "\(child.stderr)")
+        holder.release()
+        #expect(try site.oemsync(["sync", "--all", "--once"]) == 0)
+        #expect(try TestDatabase.sqliteQuery(path: site.dir.file("dealer.db"), "SELECT count(*) FROM stock").first?[0] ?? nil == "100")
+    }
 }

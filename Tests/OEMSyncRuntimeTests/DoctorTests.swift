@@ -70,6 +70,7 @@ struct DoctorTests {
     @Test("secrets, drops, the schema and the metrics address, judged for the service user")
     func serviceUser() throws {
         let ws = try Workspace(.sqlite, feeds: ["stock": "Mappings/acme/stock.v1.yaml"])
+        let listener = try ListeningSocket()
         // A fresh database: the schema check fails with its fix; the tables are not judged before it.
         let fresh = try TemporaryDirectory("doctor")
         let config = try fresh.write(
@@ -78,7 +79,7 @@ struct DoctorTests {
             oemsync: 1
             database: {url: "sqlite:\(fresh.file("db/dealer.db"))"}
             dictionary: \(Fixture.repository("Mappings/dictionary"))
-            daemon: {metrics: "127.0.0.1:\(try Self.listeningPort())"}
+            daemon: {metrics: "127.0.0.1:\(listener.port)"}
             credentials:
               acme: {auth: {kind: basic, user: d001, password_file: \(fresh.file("secret"))}}
             feeds:
@@ -106,20 +107,7 @@ struct DoctorTests {
         // As root every file is readable; only the schema and the port remain.
         let (_, rootDoc, rootText) = try Self.doctor(config, user: "root", offline: true)
         #expect(Set(rootDoc.checks.filter { $0.status == "fail" }.map(\.check)) == ["schema", "metrics"], "\(rootText)")
-    }
-
-    /// A port a socket of the test listens on (closed when the test process ends).
-    static func listeningPort() throws -> UInt16 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) { p in
-            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && listen(fd, 1) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        #expect(bound)
-        return UInt16(bigEndian: addr.sin_port)
+        withExtendedLifetime(listener) {}
     }
 
     @Test("a systemd credential is found where the unit loads it from: a path, a credential store, a drop-in; or said missing")

@@ -11,11 +11,20 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Starts `path` with `arguments`; stdout and stderr go to `log` (appended).
     public init(_ path: String, _ arguments: [String], environment: [String: String], log: String) throws {
+        pid = try Self.spawn(path, arguments, environment: environment) { actions in
+            posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
+    }
+
+    /// posix_spawn with the file actions `setUp` adds; the child's pid.
+    static func spawn(
+        _ path: String, _ arguments: [String], environment: [String: String], _ setUp: (inout posix_spawn_file_actions_t) -> Void
+    ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        setUp(&actions)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
@@ -25,7 +34,7 @@ public final class ChildProcess: @unchecked Sendable {
         var child: pid_t = 0
         let rc = posix_spawn(&child, path, &actions, nil, argv, envp)
         guard rc == 0 else { throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL) }
-        pid = child
+        return child
     }
 
     /// A child started elsewhere (``PipedChild``).
@@ -81,26 +90,20 @@ public final class PipedChild: @unchecked Sendable {
     public init(_ path: String, _ arguments: [String], environment: [String: String], stdout: String) throws {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
-        posix_spawn_file_actions_addclose(&actions, fds[0])
-        posix_spawn_file_actions_addclose(&actions, fds[1])
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, path, &actions, nil, argv, envp)
-        close(fds[1])
-        guard rc == 0 else {
+        let child: pid_t
+        do {
+            child = try ChildProcess.spawn(path, arguments, environment: environment) { actions in
+                posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+                posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+                posix_spawn_file_actions_addclose(&actions, fds[0])
+                posix_spawn_file_actions_addclose(&actions, fds[1])
+            }
+        } catch {
             close(fds[0])
-            throw POSIXError(POSIXErrorCode(rawValue: rc) ?? .EINVAL)
+            close(fds[1])
+            throw error
         }
+        close(fds[1])
         errFD = fds[0]
         process = ChildProcess(adopting: child)
     }

@@ -149,3 +149,15 @@ public final class TestDatabase: @unchecked Sendable {
         return problems
     }
 }
+
+/// A write lock on a SQLite file held by the test, as another process's long transaction holds it.
+public final class SQLiteLock: @unchecked Sendable {
+    private let connection: SQLiteConnection
+
+    public init(path: String) throws {
+        connection = try SQLiteConnection(path: path)
+        try connection.execute("BEGIN EXCLUSIVE")
+    }
+
+    public func release() { try? connection.execute("ROLLBACK") }
+}
