@@ -9,7 +9,7 @@ public final class ListeningSocket: @unchecked Sendable {
     private let fd: Int32
 
     public init() throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -21,6 +21,7 @@ public final class ListeningSocket: @unchecked Sendable {
             close(fd)
             throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EADDRINUSE)
         }
+        self.fd = fd
         port = UInt16(bigEndian: addr.sin_port)
     }
 
