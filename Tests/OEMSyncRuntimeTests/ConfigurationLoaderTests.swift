@@ -2,6 +2,7 @@ import Foundation
 import OEMSyncCore
 import OEMSyncFeeds
 import OEMSyncRuntime
+import OEMSyncSinks
 import OEMSyncTesting
 import Testing
 
@@ -123,6 +124,47 @@ struct ConfigurationLoaderTests {
             """)
         #expect(result.configuration == nil)
         #expect(result.diagnostics.map(\.message) == ["password_env applies to PostgreSQL only"])
+    }
+
+    @Test("the database's waits: defaults, durations read, each on the database it applies to")
+    func databaseLimits() throws {
+        let (defaults, _, _) = try load("oemsync: 1\ndatabase: {url: \"sqlite:x.db\"}\nfeeds: {}\n")
+        let limits = try #require(defaults.configuration).database.limits
+        #expect(limits.busyTimeout == .seconds(30) && limits.statementTimeout == .seconds(600) && limits.connectTimeout == .seconds(10))
+        #expect(limits.keepalive == .seconds(30))
+        #expect(limits.answerTimeout == .seconds(610), "statement_timeout + at most 10 s")
+
+        let (pg, _, _) = try load(
+            """
+            oemsync: 1
+            database: {url: "postgresql://o@db/dealer", connect_timeout: 3s, statement_timeout: 2m, keepalive: 15s}
+            feeds: {}
+            """)
+        let set = try #require(pg.configuration).database.limits
+        #expect(set.connectTimeout == .seconds(3) && set.statementTimeout == .seconds(120) && set.keepalive == .seconds(15))
+
+        let (sqlite, _, _) = try load("oemsync: 1\ndatabase: {url: \"sqlite:x.db\", busy_timeout: 5s}\nfeeds: {}\n")
+        #expect(try #require(sqlite.configuration).database.limits.busyTimeout == .seconds(5))
+
+        let (wrong, _, _) = try load(
+            """
+            oemsync: 1
+            database:
+              url: sqlite:x.db
+              statement_timeout: 1m
+            feeds: {}
+            """)
+        #expect(wrong.diagnostics.map { "\($0.location?.line ?? 0) \($0.message)" } == ["4 statement_timeout applies to PostgreSQL only"])
+        let (busy, _, _) = try load(
+            """
+            oemsync: 1
+            database:
+              url: postgresql://o@db/dealer
+              busy_timeout: 1s
+              connect_timeout: 0s
+            feeds: {}
+            """)
+        #expect(Set(busy.diagnostics.map { "\($0.location?.line ?? 0) \($0.message)" }) == ["4 busy_timeout applies to SQLite only", "5 connect_timeout must be at least 1s"])
     }
 
     @Test("schedule: and daemon: are read, with their defaults")
