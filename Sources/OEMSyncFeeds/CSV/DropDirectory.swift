@@ -154,9 +154,20 @@ public struct DropDirectory: Sendable {
         }
     }
 
-    /// Claimed names in `archive/`, newest claim first.
+    /// Claimed names in `archive/`, newest claim first. Names only: an archive of years holds many
+    /// files, and a run looks at the newest few.
     public func archivedFiles() throws(DropError) -> [String] {
-        try Self.list(archivePath).filter { $0.bytes.first != UInt8(ascii: ".") && $0.refusal == nil }.map(\.name).sorted(by: >)
+        guard let dir = opendir(archivePath) else {
+            throw DropError(description: "cannot list '\(archivePath)': \(String(cString: strerror(errno)))")
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let bytes = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            guard bytes.first != UInt8(ascii: "."), entry.pointee.d_type == DT_REG || entry.pointee.d_type == DT_UNKNOWN else { continue }
+            names.append(FileName.display(bytes))
+        }
+        return names.sorted(by: >)
     }
 
     /// Moves a loaded file to `archive/`, durably; returns its new path.
