@@ -300,6 +300,9 @@ struct DaemonTests {
         #expect(daemon.metrics.value(DaemonMetrics.recordsIn, ["stock"]) == Double(rows))
         #expect(try db.count("oemsync_feed_states", where: "feed = 'stock' AND state = 'stopped'") == 1)
         #expect(logs.all.contains("msg=\"file held\""))
+        // Its heartbeat, and its clean stop: status shows this daemon's states as final, not stale.
+        let heartbeat = try #require(try Ledger(db.database).daemons()[FeedLock.processName])
+        #expect(heartbeat.stoppedAt != nil && heartbeat.version == OEMSyncVersion.current)
     }
 
     @Test("a REST pull that meets a blackout: no page is committed in it, the pull resumes from its next page after it", arguments: TestDatabase.backends)

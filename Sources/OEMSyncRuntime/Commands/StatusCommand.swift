@@ -106,11 +106,7 @@ public enum StatusCommand {
     /// without a clean stop; nil while it writes its heartbeat, after a clean stop, or for a
     /// daemon older than heartbeats.
     static func staleness(_ state: DaemonFeedState, _ heartbeat: DaemonHeartbeat?, now: Timestamp) -> String? {
-        guard state.state != FeedState.stopped.name, let heartbeat, heartbeat.stoppedAt == nil,
-            let seen = try? Date(heartbeat.heartbeatAt, strategy: .iso8601)
-        else { return nil }
-        let age = Double(now.microseconds) / 1e6 - seen.timeIntervalSince1970
-        guard age > Double(Ledger.staleAfter.components.seconds) else { return nil }
+        guard state.state != FeedState.stopped.name, let heartbeat, heartbeat.isLive(at: now) == false else { return nil }
         return "stale (last seen \(heartbeat.heartbeatAt), \(heartbeat.process))"
     }
 

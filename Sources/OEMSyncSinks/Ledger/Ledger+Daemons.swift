@@ -1,3 +1,4 @@
+import Foundation
 import OEMSyncCore
 
 /// A daemon's last sign of life (`oemsync_daemons`): it writes its heartbeat while it runs, and its
@@ -11,6 +12,14 @@ public struct DaemonHeartbeat: Sendable, Codable, Hashable {
     public var startedAt: String
     public var heartbeatAt: String
     public var stoppedAt: String?
+
+    /// Whether the daemon still writes its heartbeat at `now`: not stopped, and seen within
+    /// ``Ledger/staleAfter``. Nil when it stopped cleanly (neither live nor stale).
+    public func isLive(at now: Timestamp) -> Bool? {
+        guard stoppedAt == nil else { return nil }
+        guard let seen = try? Date(heartbeatAt, strategy: .iso8601) else { return false }
+        return Double(now.microseconds) / 1e6 - seen.timeIntervalSince1970 <= Double(Ledger.staleAfter.components.seconds)
+    }
 }
 
 extension Ledger {

@@ -33,10 +33,7 @@ extension DealerDatabase {
         let pending = try pendingMigrations()
         let known = Set(Migration.all.map(\.name))
         guard pending.count < Migration.all.count else { return SchemaState(applied: [], pending: pending, unknown: []) }
-        let time =
-            dialect == .postgres
-            ? "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')" : "strftime('%Y-%m-%dT%H:%M:%SZ', applied_at)"
-        let rows = try select("SELECT name, \(time) FROM oemsync_migrations ORDER BY name", [])
+        let rows = try select("SELECT name, \(Ledger(self).time("applied_at")) FROM oemsync_migrations ORDER BY name", [])
         var applied: [SchemaState.Applied] = []
         var unknown: [SchemaState.Applied] = []
         for r in rows {

@@ -274,10 +274,7 @@ struct Doctor {
         guard let problem = endpoint.bindProblem() else { return add("metrics", .ok, "\(endpoint) is free") }
         // The daemon itself holds it while it runs: that is no problem.
         let now = Timestamp.now()
-        let live = database.flatMap { try? Ledger($0).daemons() }?.values.contains { hb in
-            guard hb.stoppedAt == nil, let seen = try? Date(hb.heartbeatAt, strategy: .iso8601) else { return false }
-            return Double(now.microseconds) / 1e6 - seen.timeIntervalSince1970 < Double(Ledger.staleAfter.components.seconds)
-        } ?? false
+        let live = database.flatMap { try? Ledger($0).daemons() }?.values.contains { $0.isLive(at: now) == true } ?? false
         if live {
             add("metrics", .ok, "\(endpoint) is held by the running daemon")
         } else {
