@@ -58,7 +58,7 @@ struct FailureModeTests {
         try ws.dropText("stock", "stock.csv", Self.stockCSV(rows: 50))
         let (feed, plan) = try plan(ws)
         let failing = FailingDatabase(ws.db.database, failAt: 4)
-        let first = CSVDropSync(feed: feed, source: feed.source.csvDrop!, plan: plan, database: failing, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })).run()
+        let first = FeedRunner.run(feed, plan: plan, database: failing, services: SourceServices(credentials: [:]), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         #expect(first.error?.code == .database)
         #expect(first.files.first?.batches == 3)
         #expect(try ws.db.count("stock") == 21)
@@ -66,7 +66,7 @@ struct FailureModeTests {
         let checkpoint = try #require(try ws.db.database.checkpoint(feed: "stock").flatMap(CSVDropCheckpoint.parse))
         #expect(checkpoint.line == 23)
 
-        let second = CSVDropSync(feed: feed, source: feed.source.csvDrop!, plan: plan, database: ws.db.database, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })).run()
+        let second = FeedRunner.run(feed, plan: plan, database: ws.db.database, services: SourceServices(credentials: [:]), logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
         #expect(second.error == nil)
         let file = try #require(second.files.first)
         #expect(file.resumedFrom == "line 23 (byte \(checkpoint.offset))")

@@ -383,14 +383,14 @@ struct RESTResumeTests {
             let failing = FailureModeTests.FailingDatabase(ws.db.database, failAt: 3)
             let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
             let first = try await onThread {
-                RESTSync(feed: feed, settings: feed.source.rest!, plan: plan, database: failing, services: services, logger: logger).run()
+                FeedRunner.run(feed, plan: plan, database: failing, services: services, logger: logger)
             }
             #expect(first.error?.code == .database)
             #expect(try ws.batches().count == 2)
             let mid = try #require(try ws.checkpoint())
             #expect(mid.pull?.next == .page(3))
             let second = try await onThread {
-                RESTSync(feed: feed, settings: feed.source.rest!, plan: plan, database: ws.db.database, services: services, logger: logger).run()
+                FeedRunner.run(feed, plan: plan, database: ws.db.database, services: services, logger: logger)
             }
             #expect(second.error == nil)
             #expect(second.files.first?.resumedFrom == "page 3")

@@ -328,7 +328,7 @@ struct SOAPPipelineTests {
             let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
             let failing = FailureModeTests.FailingDatabase(ws.db.database, failAt: 3)
             let first = try await onThread {
-                SOAPSync(feed: feed, settings: feed.source.soap!, plan: plan, database: failing, services: services, logger: logger).run()
+                FeedRunner.run(feed, plan: plan, database: failing, services: services, logger: logger)
             }
             #expect(first.error?.code == .database)
             #expect(try ws.batches().map(\.recordsIn) == [5, 5])
@@ -337,7 +337,7 @@ struct SOAPPipelineTests {
             let id = try #require(mid.message?.id)
 
             let second = try await onThread {
-                SOAPSync(feed: feed, settings: feed.source.soap!, plan: plan, database: ws.db.database, services: services, logger: logger).run()
+                FeedRunner.run(feed, plan: plan, database: ws.db.database, services: services, logger: logger)
             }
             #expect(second.error == nil, "\(String(describing: second.error))")
             let batches = try ws.batches()

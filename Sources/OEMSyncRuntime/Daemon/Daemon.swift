@@ -342,7 +342,7 @@ public final class Daemon: @unchecked Sendable {
             let report: FeedReport
             do {
                 let db = try DatabaseOpener.open(database)
-                report = FeedRunner.run(settings, plan: plan, database: db, services: services, logger: logger, control: control, clock: clock)
+                report = FeedRunner.run(settings, plan: plan, database: db, services: services, logger: logger, control: control)
             } catch {
                 var r = FeedReport(feed: name)
                 r.error = FeedError(.database, feed: name, "\(error)")

@@ -94,10 +94,10 @@ struct PayloadRecords {
     }
 
     /// A SOAP batch's payload: its rejected records as the fields the mapping read, by path
-    /// (``SOAPSync/fieldsPayload(_:)``): `[{"line": 7, "fields": {"star:Vehicle/star:VehicleID": "…"}}]`.
+    /// (``SOAPFeedSource/fieldsPayload(_:)``): `[{"line": 7, "fields": {"star:Vehicle/star:VehicleID": "…"}}]`.
     /// A path the mapping reads now and the batch's did not is empty (missing).
     private static func xmlFields(_ payload: BatchPayload, plan: MappingPlan) throws(Unreadable) -> PayloadRecords {
-        guard payload.contentType == SOAPSync.fieldsContentType else {
+        guard payload.contentType == SOAPFeedSource.fieldsContentType else {
             let status = payload.status.map { " (HTTP \($0))" } ?? ""
             throw Unreadable(description: "the stored payload is the OEM's answer\(status), not records: the batch failed before any record was read")
         }

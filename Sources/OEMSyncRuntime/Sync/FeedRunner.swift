@@ -4,14 +4,20 @@ import OEMSyncMapping
 import OEMSyncSinks
 
 /// One pass of one feed, whatever its kind: takes the feed's lock on the database (two processes
-/// never run a feed at once, ``FeedLock``), runs the pass of the feed's source kind, and lets the
-/// lock go. What `oemsync sync` and the daemon both call.
+/// never run a feed at once, ``FeedLock``), opens the source of the feed's kind at its stored
+/// checkpoint, runs it through the one ``FeedPipeline``, and lets the lock go. What `oemsync sync`
+/// and the daemon both call.
 public enum FeedRunner {
     public static func run(
         _ feed: FeedSettings, plan: MappingPlan, database: any DealerDatabase, services: SourceServices, logger: Logger,
-        control: RunControl = .none, clock: any SyncClock = SystemClock()
+        control: RunControl = .none
     ) -> FeedReport {
+        // One clock for the run: the services' (tests move it), which the sources wait on too.
+        let clock = services.clock
+        var logger = logger
+        logger[metadataKey: LogKey.feed] = .string(feed.name)
         let lock: FeedLock
+        let stored: String?
         do {
             switch try database.lockFeed(feed.name) {
             case .acquired(let l):
@@ -19,7 +25,7 @@ public enum FeedRunner {
             case .busy(let holder):
                 var report = FeedReport(feed: feed.name)
                 let message = "the feed is being synced by \(holder); this run did nothing"
-                logger.warning("feed busy", metadata: [LogKey.feed: .string(feed.name), LogKey.reason: .string(message)])
+                logger.warning("feed busy", metadata: [LogKey.reason: .string(message)])
                 report.error = FeedError(.busy, feed: feed.name, message)
                 return report
             }
@@ -29,13 +35,27 @@ public enum FeedRunner {
             return report
         }
         defer { lock.unlock() }
+        do {
+            stored = try database.checkpoint(feed: feed.name)
+        } catch {
+            logger.error("feed stopped", metadata: [LogKey.error: .string(error.description)])
+            var report = FeedReport(feed: feed.name)
+            report.error = FeedError(.database, feed: feed.name, error.description)
+            return report
+        }
+        let source: any FeedSource
         switch feed.source {
         case .csvDrop(let drop):
-            return CSVDropSync(feed: feed, source: drop, plan: plan, database: database, logger: logger, control: control, clock: clock).run()
+            source = CSVDropSource(
+                feed: feed, settings: drop, plan: plan, database: database, logger: logger, control: control, clock: clock, checkpoint: stored)
         case .rest(let rest):
-            return RESTSync(feed: feed, settings: rest, plan: plan, database: database, services: services, logger: logger, control: control).run()
+            source = RESTFeedSource(
+                feed: feed, settings: rest, plan: plan, database: database, services: services, logger: logger, control: control, checkpoint: stored)
         case .soap(let soap):
-            return SOAPSync(feed: feed, settings: soap, plan: plan, database: database, services: services, logger: logger, control: control).run()
+            source = SOAPFeedSource(
+                feed: feed, settings: soap, plan: plan, database: database, services: services, logger: logger, control: control, checkpoint: stored)
         }
+        let pipeline = FeedPipeline(feed: feed, plan: plan, database: database, logger: logger, control: control, clock: clock)
+        return pipeline.run(source, checkpoint: stored)
     }
 }

@@ -4,7 +4,7 @@ import OEMSyncCore
 import OEMSyncFeeds
 import OEMSyncSinks
 
-/// What the REST and SOAP syncs share: the request runner of a feed's credentials, and the end of a pull.
+/// What the REST and SOAP sources share: the request runner of a feed's credentials.
 enum HTTPPull {
     /// The runner for one run of a feed: the credentials' authenticator and limiter (the limiter's
     /// day counted from the ledger on first use), a libcurl transport with the feed's TLS, and the
@@ -33,33 +33,23 @@ enum HTTPPull {
             })
     }
 
-    /// The end of a pull: the writer's last commits added up, a hold met before a request or at a
-    /// commit (the pull goes on from its checkpoint next run), a database failure, the log line.
-    static func finish(
-        _ writer: BatchWriter, heldBefore: RunControl.Hold?, pull: FileReport, pullRef: String, report: FeedReport, feed: String, logger: Logger
-    ) -> FeedReport {
-        var pull = pull
-        var report = report
-        let (committed, databaseFailure) = writer.finish()
-        if report.held == nil, let hold = heldBefore ?? writer.heldAtCommit {
-            logger.notice("feed held", metadata: [LogKey.reason: .string(hold.reason)])
-            pull.outcome = .parked(reason: hold.reason)
-            report.held = hold
+    /// `/api/v1/dealers/D001/orders`: the path of a URL, how a pull is named in reports.
+    static func path(of url: String) -> String {
+        let host = RequestRunner.host(of: url)
+        guard let r = url.range(of: host) else { return url }
+        let path = url[r.upperBound...].prefix { $0 != "?" }
+        return path.isEmpty ? "/" : String(path)
+    }
+
+    /// The steps of a pull that cannot start: its unit, failed with why (the database, the
+    /// checkpoint or the credentials, the mapping).
+    static func cannotStart(_ pull: FileReport, _ error: any Error, feed: String) -> [SourceStep] {
+        let stop: FeedError
+        switch error {
+        case let e as FeedError: stop = e
+        case let e as SinkError: stop = FeedError(.database, feed: feed, e.description)
+        default: stop = FeedError(.source, feed: feed, "\(error)")
         }
-        for c in committed { pull.add(c) }
-        pull.claimedName = pullRef
-        if let databaseFailure {
-            pull.outcome = .failed(message: databaseFailure.description)
-            report.error = FeedError(.database, feed: feed, databaseFailure.description)
-            logger.error("feed stopped", metadata: [LogKey.error: .string(databaseFailure.description)])
-        }
-        logger.info(
-            "pull finished",
-            metadata: [
-                LogKey.records: .stringConvertible(pull.recordsIn), LogKey.written: .stringConvertible(pull.written),
-                LogKey.rejected: .stringConvertible(pull.rejected), LogKey.requests: .stringConvertible(pull.requests),
-            ])
-        report.files = [pull]
-        return report
+        return [.begin(pull, file: nil), .stop(stop)]
     }
 }
