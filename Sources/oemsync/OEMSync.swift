@@ -17,7 +17,7 @@ struct OEMSync: AsyncParsableCommand {
         version: OEMSyncVersion.current,
         subcommands: [
             Check.self, MapMapping.self, Validate.self, Sync.self, Run.self, Status.self, Windows.self, Batches.self, Replay.self, Checkpoint.self,
-            Database.self, Doctor.self,
+            Database.self, Doctor.self, Kinds.self,
         ])
 }
 
@@ -185,6 +185,20 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         let (logger, console) = log.bootstrap()
         let code = await RunCommand.run(configPath: config.path, logger: logger, console: console)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+struct Kinds: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "The source kinds a feed can have, and a kind's `source:` keys with their defaults.",
+        discussion: "From this oemsync alone: no config is read.")
+
+    @Argument(help: "A kind (csv-drop, rest, soap): list its keys.")
+    var kind: String?
+
+    func run() throws {
+        let code = KindsCommand.run(kind: kind, console: .standard)
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -40,10 +40,10 @@ struct ConfigurationLoaderTests {
         #expect(config.dictionaryPath == root + "/Mappings/dictionary")
         let feed = try #require(config.feed(named: "acme-stock"))
         #expect(feed.mappingPath == root + "/Mappings/acme/stock.v1.yaml")
-        #expect(feed.source.csvDrop?.directory == root + "/drops/stock")
-        #expect(feed.source.csvDrop?.pattern == "STOCK_*.csv")
-        #expect(feed.source.csvDrop?.readiness == .marker(suffix: ".ok"))
-        #expect(feed.source.csvDrop?.batchRows == 1000)
+        #expect((feed.source as? CSVDropSettings)?.directory == root + "/drops/stock")
+        #expect((feed.source as? CSVDropSettings)?.pattern == "STOCK_*.csv")
+        #expect((feed.source as? CSVDropSettings)?.readiness == .marker(suffix: ".ok"))
+        #expect((feed.source as? CSVDropSettings)?.batchRows == 1000)
     }
 
     @Test("every problem is reported with its position: unknown keys, missing keys, bad values")
@@ -74,8 +74,8 @@ struct ConfigurationLoaderTests {
                 "\(path):2:1: error[C101]: unknown key 'databse' in the config",
                 "\(path):1:1: error[C102]: missing required key 'database' in the config",
                 "\(path):9:7: error[C101]: unknown key 'directory' in the rest source of feed 'acme-stock'",
-                "\(path):8:7: error[C102]: missing required key 'url' in the source of feed 'acme-stock'",
-                "\(path):8:7: error[C102]: missing required key 'credentials' in the source of feed 'acme-stock'",
+                "\(path):8:7: error[C102]: missing required key 'url' in the rest source of feed 'acme-stock'",
+                "\(path):8:7: error[C102]: missing required key 'credentials' in the rest source of feed 'acme-stock'",
                 "\(path):15:14: error[C104]: invalid ready 'whenever'",
                 "\(path):16:19: error[C104]: batch_rows must be between 1 and 1000000, found 0",
             ])

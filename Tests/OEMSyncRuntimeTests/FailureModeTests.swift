@@ -17,10 +17,13 @@ struct FailureModeTests {
     final class FailingDatabase: DealerDatabase, @unchecked Sendable {
         let inner: any DealerDatabase
         let failAt: Int
+        /// What the database says when it fails.
+        let message: String
         let commits = Mutex(0)
-        init(_ inner: any DealerDatabase, failAt: Int) {
+        init(_ inner: any DealerDatabase, failAt: Int, message: String = "connection to the database lost") {
             self.inner = inner
             self.failAt = failAt
+            self.message = message
         }
         var dialect: SQLDialect { inner.dialect }
         var displayName: String { inner.displayName }
@@ -36,7 +39,7 @@ struct FailureModeTests {
         func transaction(_ statements: [(sql: String, values: [Value])]) throws(SinkError) -> [Int] { try inner.transaction(statements) }
         func commit(_ chunks: any BatchChunks, to table: TargetTable, context: BatchContext) throws(SinkError) -> BatchReceipt {
             let n = commits.withLock { $0 += 1; return $0 }
-            if n == failAt { throw SinkError(.write, "connection to the database lost") }
+            if n == failAt { throw SinkError(.write, message) }
             return try inner.commit(chunks, to: table, context: context)
         }
     }

@@ -63,7 +63,7 @@ struct RESTConfigurationTests {
         #expect(credentials.rate?.burst == 5)
         #expect(credentials.dailyQuota == 5000)
         #expect(credentials.quotaZone.identifier == "Asia/Shanghai")
-        let rest = try #require(config.feed(named: "orders")?.source.rest)
+        let rest = try #require(config.feed(named: "orders")?.source as? RESTFeedSettings)
         #expect(rest.credentials == "acme-api")
         #expect(rest.source.query.map(\.name) == ["status"])
         #expect(rest.source.headers.map(\.value) == ["zh-CN"])
@@ -157,7 +157,7 @@ struct RESTConfigurationTests {
                   record_id: id
                   incremental: {param: since, field: t, format: "yyyy-MM-dd HH:mm:ss.SSS", timezone: Asia/Shanghai}
             """)
-        let codec = try #require(result.configuration?.feed(named: "f")?.source.rest?.source.incremental?.codec)
+        let codec = try #require((result.configuration?.feed(named: "f")?.source as? RESTFeedSettings)?.source.incremental?.codec)
         let t = Timestamp(seconds: 1_764_555_300, microseconds: 123_456)
         #expect(codec.format(t) == "2025-12-01 10:15:00.123")
         #expect(codec.parse("2025-12-01 10:15:00.123") == Timestamp(seconds: 1_764_555_300, microseconds: 123_000))

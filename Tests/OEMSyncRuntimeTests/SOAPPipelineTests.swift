@@ -437,7 +437,7 @@ struct SOAPConfigurationTests {
                   batch_rows: 500
             """)
         #expect(result.diagnostics == [], "\(result.diagnostics)")
-        let soap = try #require(result.configuration?.feeds.first?.source.soap)
+        let soap = try #require(result.configuration?.feeds.first?.source as? SOAPFeedSettings)
         #expect(soap.source.version == .v12)
         #expect(soap.source.pagination == .page(first: 0, size: 200))
         #expect(soap.source.body.placeholders == ["page", "page_size", "since"])

@@ -204,3 +204,8 @@ public struct YAMLReader {
         return plainKind(scalar) == .null
     }
 }
+
+extension [YAMLReader.Entry] {
+    /// The entry of `key`, when the mapping has it.
+    public subscript(key: String) -> YAMLReader.Entry? { first { $0.key == key } }
+}

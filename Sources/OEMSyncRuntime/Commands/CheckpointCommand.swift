@@ -82,25 +82,6 @@ public enum CheckpointCommand {
 
     /// Why `value` cannot be this feed's checkpoint, or nil when it can.
     static func validate(_ value: String, for feed: FeedSettings) -> String? {
-        switch feed.source {
-        case .csvDrop:
-            guard CSVDropCheckpoint.parse(value) != nil else {
-                return
-                    "not a CSV drop checkpoint: expected JSON like {\"crc32\":\"…\",\"file\":\"CLAIMED-NAME\",\"line\":2,\"offset\":120,\"size\":9000} (see `oemsync checkpoint show \(feed.name) --json`)"
-            }
-        case .rest:
-            do {
-                _ = try RESTCheckpoint.parse(value)
-            } catch {
-                return "not a REST checkpoint: \(error.description)"
-            }
-        case .soap:
-            do {
-                _ = try SOAPCheckpoint.parse(value)
-            } catch {
-                return "not a SOAP checkpoint: \(error.description)"
-            }
-        }
-        return nil
+        feed.source.checkpointProblem(value).map { "\($0) (see `oemsync checkpoint show \(feed.name) --json`)" }
     }
 }

@@ -51,8 +51,8 @@ public enum StatusCommand {
         var statuses: [FeedStatus] = []
         for feed in access.configuration.feeds {
             let summary = summaries[feed.name] ?? FeedSummary(feed: feed.name)
-            var status = FeedStatus(feed: feed.name, kind: feed.source.kind, state: state(summary), summary: summary)
-            describe(&status, source: feed.source, now: now)
+            var status = FeedStatus(feed: feed.name, kind: feed.source.kind.name, state: state(summary), summary: summary)
+            feed.source.describe(&status, now: now)
             let schedule = feed.schedule
             status.schedule = "\(schedule.trigger), \(schedule.zoneName)"
             status.window = schedule.closure(at: now).map { "closed: \($0)" } ?? "open"
@@ -115,54 +115,14 @@ public enum StatusCommand {
         if last.status == "failed" { return "failing" }
         return s.openRejects > 0 ? "rejects" : "ok"
     }
+}
 
-    /// The checkpoint in words and the lag, by source kind.
-    static func describe(_ status: inout FeedStatus, source: SourceSettings, now: Timestamp) {
-        let stored = status.summary.checkpoint?.position
-        switch source {
-        case .rest:
-            guard let stored, let c = try? RESTCheckpoint.parse(stored) else { return }
-            var parts: [String] = []
-            if let hwm = c.hwm {
-                parts.append("newest change \(Timestamp(microseconds: hwm.t)) (id \(hwm.id))")
-                let seconds = max(0, (now.microseconds - hwm.t) / 1_000_000)
-                status.lagSeconds = seconds
-                status.lag = Duration.seconds(seconds).shortDescription + " behind"
-            }
-            if let pull = c.pull { parts.append("pull in progress, next \(pull.next), \(Plural.count(pull.pages, "page")) done") }
-            status.position = parts.isEmpty ? "no pull finished yet" : parts.joined(separator: "; ")
-        case .soap:
-            guard let stored, let c = try? SOAPCheckpoint.parse(stored) else { return }
-            var parts: [String] = []
-            if let last = c.lastPull {
-                parts.append("last complete pull started \(Timestamp(microseconds: last))")
-                let seconds = max(0, (now.microseconds - last) / 1_000_000)
-                status.lagSeconds = seconds
-                status.lag = Duration.seconds(seconds).shortDescription + " behind"
-            }
-            if c.inPull {
-                var text = "pull in progress, next \(SOAPSource.position(of: c)), \(Plural.count(c.pages, "page")) done"
-                if let m = c.message { text += ", \(m.done) records of message \(m.id ?? "(no id)") in" }
-                parts.append(text)
-            }
-            status.position = parts.isEmpty ? "no pull finished yet" : parts.joined(separator: "; ")
-        case .csvDrop(let drop):
-            if let stored, let c = CSVDropCheckpoint.parse(stored) {
-                status.position =
-                    c.isComplete
-                    ? "\(c.file) loaded to its end (\(c.size) bytes)" : "\(c.file) at line \(c.line) (byte \(c.offset) of \(c.size))"
-            }
-            let waiting = (try? drop.drop.readyFiles()) ?? []
-            let oldest = waiting.map(\.modified).min().map { Date(timeIntervalSince1970: $0) }
-            if waiting.isEmpty {
-                status.lag = "no files waiting"
-                status.lagSeconds = 0
-            } else {
-                let age = oldest.map { max(0, Int64(Date(timeIntervalSince1970: Double(now.microseconds) / 1e6).timeIntervalSince($0))) } ?? 0
-                status.lagSeconds = age
-                status.lag = "\(Plural.count(waiting.count, "file")) waiting, oldest \(Duration.seconds(age).shortDescription)"
-            }
-        }
+extension StatusCommand.FeedStatus {
+    /// The lag of a feed whose newest data is from `since` (microseconds): `12m behind`.
+    public mutating func behind(since: Int64, now: Timestamp) {
+        let seconds = max(0, (now.microseconds - since) / 1_000_000)
+        lagSeconds = seconds
+        lag = Duration.seconds(seconds).shortDescription + " behind"
     }
 }
 

@@ -76,10 +76,7 @@ public enum SyncCommand {
         for feed in selected {
             guard let plan = project.plans[feed.name] else { continue }
             var feed = feed
-            if options.reloadDuplicates, case .csvDrop(var drop) = feed.source {
-                drop.duplicates = .load
-                feed.source = .csvDrop(drop)
-            }
+            if options.reloadDuplicates { feed.source = feed.source.reloadingDuplicates() }
             reports.append(FeedRunner.run(feed, plan: plan, database: database, services: services, logger: logger, control: control))
             if interrupts?.signal != nil { break }
         }

@@ -98,7 +98,8 @@ public struct FeedSettings: Sendable {
     /// The mapping file (absolute) and as the config wrote it.
     public var mappingPath: String
     public var mappingDisplay: String
-    public var source: SourceSettings
+    /// Where its records come from: the settings of its kind (``FeedKinds``).
+    public var source: any FeedSourceSettings
     /// Where the feed is defined in the config, for messages.
     public var location: SourceLocation
     /// Where its `mapping:` is, for a mapping that does not fit the source.
@@ -107,69 +108,6 @@ public struct FeedSettings: Sendable {
     public var retention: PayloadRetention = .problemsOnly
     /// When `oemsync run` syncs the feed and when it must not (`schedule:`). Default: every 5 minutes, always open.
     public var schedule = FeedSchedule()
-}
-
-/// Where a feed's records come from.
-public enum SourceSettings: Sendable {
-    case csvDrop(CSVDropSettings)
-    case rest(RESTFeedSettings)
-    case soap(SOAPFeedSettings)
-
-    public var csvDrop: CSVDropSettings? {
-        if case .csvDrop(let s) = self { return s }
-        return nil
-    }
-
-    public var rest: RESTFeedSettings? {
-        if case .rest(let s) = self { return s }
-        return nil
-    }
-
-    public var soap: SOAPFeedSettings? {
-        if case .soap(let s) = self { return s }
-        return nil
-    }
-
-    /// The credentials an HTTP source names.
-    public var credentials: String? { rest?.credentials ?? soap?.credentials }
-
-    /// The OEM's URL, for HTTP sources.
-    public var url: String? { rest?.source.url ?? soap?.source.url }
-
-    /// `csv-drop`, `rest`: as the config names it.
-    public var kind: String {
-        switch self {
-        case .csvDrop: return "csv-drop"
-        case .rest: return "rest"
-        case .soap: return "soap"
-        }
-    }
-}
-
-/// A CSV drop directory and how files in it are taken and read.
-public struct CSVDropSettings: Sendable {
-    /// The watched directory (absolute).
-    public var directory: String
-    /// Files taken: a glob. Default `*.csv`.
-    public var pattern: String
-    /// When a file is complete. Default: atomic rename into the directory.
-    public var readiness: DropDirectory.Readiness
-    /// Records per batch: one transaction, one ledger entry, one checkpoint. Default 50000. Records
-    /// are read and mapped in chunks of 5000 whatever this is, so memory does not grow with it.
-    public var batchRows: Int
-    /// The longest record accepted, in bytes. Default 8 MiB.
-    public var maxRecordBytes: Int
-    /// A file whose content (SHA-256) the feed loaded before: skipped, with a ledger entry naming
-    /// the earlier batch (`skip`, the default), or loaded again (`load`). `oemsync sync
-    /// --reload-duplicates` loads such files once whatever this says.
-    public var duplicates: DuplicateContent = .skip
-
-    public enum DuplicateContent: Sendable, Hashable {
-        case skip
-        case load
-    }
-
-    public var drop: DropDirectory { DropDirectory(path: directory, pattern: pattern, readiness: readiness) }
 }
 
 /// A problem with the configuration that is found while running (a missing password file), as

@@ -52,10 +52,9 @@ extension ConfigurationLoader {
     func readSchedule(_ node: Node, feed: String, reader: inout YAMLReader) -> FeedSchedule? {
         let what = "the schedule of feed '\(feed)'"
         guard let keys = reader.entries(node, what: what, allowed: Self.scheduleKeys) else { return nil }
-        func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
         var schedule = FeedSchedule()
         var ok = true
-        switch (value("every"), value("cron")) {
+        switch (keys["every"], keys["cron"]) {
         case (let e?, nil):
             if let d = readDuration(e.value, what: "every", reader: &reader) {
                 if d >= .seconds(1) { schedule.trigger = .every(d) } else {
@@ -81,7 +80,7 @@ extension ConfigurationLoader {
             reader.error("102", "\(what) needs every (an interval) or cron", at: node, help: "every: 15m, or cron: \"0 * * * *\"")
             ok = false
         }
-        if let z = value("timezone"), let id = reader.nonEmptyString(z.value, what: "timezone") {
+        if let z = keys["timezone"], let id = reader.nonEmptyString(z.value, what: "timezone") {
             if let zone = TimeZone(identifier: id) {
                 schedule.clock = ZoneClock(zone)
             } else {
@@ -90,7 +89,7 @@ extension ConfigurationLoader {
             }
         }
         for key in ["blackout", "allowed"] {
-            guard let entry = value(key), let items = reader.sequence(entry.value, what: key, allowScalar: true) else { continue }
+            guard let entry = keys[key], let items = reader.sequence(entry.value, what: key, allowScalar: true) else { continue }
             for item in items {
                 guard let text = reader.nonEmptyString(item, what: "each \(key) window") else { continue }
                 do {
@@ -102,7 +101,7 @@ extension ConfigurationLoader {
                 }
             }
         }
-        if let m = value("drain_margin") {
+        if let m = keys["drain_margin"] {
             if case .scalar(let s) = m.value, s.string == "auto" {
                 schedule.drainMargin = .auto
             } else if let d = readDuration(m.value, what: "drain_margin", reader: &reader) {

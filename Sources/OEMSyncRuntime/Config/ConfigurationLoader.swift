@@ -15,8 +15,6 @@ public struct ConfigurationLoader {
     static let topKeys = ["oemsync", "database", "dictionary", "credentials", "daemon", "feeds"]
     static let databaseKeys = ["url", "password_file", "password_env", "schema", "connect_timeout", "statement_timeout", "keepalive", "busy_timeout"]
     static let feedKeys = ["mapping", "source", "schedule", "keep_ok_payloads"]
-    static let csvDropKeys = ["kind", "directory", "pattern", "ready", "marker_suffix", "stable_seconds", "batch_rows", "max_record_bytes", "duplicates"]
-    static let sourceKinds = ["csv-drop", "rest", "soap"]
 
     public struct Result {
         public var configuration: Configuration?
@@ -181,7 +179,7 @@ public struct ConfigurationLoader {
             guard let keys = reader.entries(feed.value, what: what, allowed: Self.feedKeys) else { continue }
             reader.require(["mapping", "source"], in: keys, of: feed.value, what: what)
             var mapping: (String, String, SourceLocation)?
-            var source: SourceSettings?
+            var source: (any FeedSourceSettings)?
             var retention = PayloadRetention.problemsOnly
             var schedule = FeedSchedule()
             for k in keys {
@@ -207,7 +205,7 @@ public struct ConfigurationLoader {
     /// Every REST or SOAP feed's `credentials:` names an entry of the `credentials:` section.
     private func checkCredentialNames(_ feeds: [FeedSettings], _ names: Set<String>, reader: inout YAMLReader) {
         for feed in feeds {
-            guard let credentials = feed.source.credentials, !names.contains(credentials) else { continue }
+            guard let credentials = feed.source.http?.credentials, !names.contains(credentials) else { continue }
             let help = Suggestion.closest(to: credentials, in: names).map { "did you mean '\($0)'?" }
             let known = names.sorted()
             reader.add(
@@ -218,79 +216,33 @@ public struct ConfigurationLoader {
         }
     }
 
-    private func readSource(_ node: Node, feed: String, reader: inout YAMLReader, resolve: (String) -> String) -> SourceSettings? {
+    /// A feed's `source:`: its `kind` names the kind (``FeedKinds``), whose schema says which keys
+    /// the block may have and which it needs, and which reads them.
+    private func readSource(_ node: Node, feed: String, reader: inout YAMLReader, resolve: (String) -> String) -> (any FeedSourceSettings)? {
         let what = "the source of feed '\(feed)'"
         guard case .mapping(let m) = node else {
             _ = reader.entries(node, what: what)
             return nil
         }
         // The kind decides which keys are allowed, so it is read first.
-        var kind = "csv-drop"
         var kindNode: Node?
         for (k, v) in m {
             if case .scalar(let s) = k, s.string == "kind" { kindNode = v }
         }
-        if let kindNode, let k = reader.string(kindNode, what: "source kind") {
-            guard Self.sourceKinds.contains(k) else {
-                let help = Suggestion.closest(to: k, in: Self.sourceKinds).map { "did you mean '\($0)'?" }
-                reader.error("104", "invalid source kind '\(k)'", at: kindNode, notes: ["expected one of: csv-drop, rest, soap"], help: help)
-                return nil
-            }
-            kind = k
-        } else if kindNode == nil {
-            reader.error("102", "missing required key 'kind' in \(what)", at: node, notes: ["kinds: csv-drop, rest, soap"])
-            return nil
-        } else {
+        let names = FeedKinds.names
+        guard let kindNode else {
+            reader.error("102", "missing required key 'kind' in \(what)", at: node, notes: ["kinds: \(names.joined(separator: ", "))"])
             return nil
         }
-        if kind == "rest" {
-            guard let keys = reader.entries(node, what: "the rest source of feed '\(feed)'", allowed: Self.restKeys) else { return nil }
-            return readREST(keys, node: node, feed: feed, reader: &reader, resolve: resolve).map { .rest($0) }
+        guard let name = reader.string(kindNode, what: "source kind") else { return nil }
+        guard let kind = FeedKinds.named(name) else {
+            let help = Suggestion.closest(to: name, in: names).map { "did you mean '\($0)'?" }
+            reader.error("104", "invalid source kind '\(name)'", at: kindNode, notes: ["expected one of: \(names.joined(separator: ", "))"], help: help)
+            return nil
         }
-        if kind == "soap" {
-            guard let keys = reader.entries(node, what: "the soap source of feed '\(feed)'", allowed: Self.soapKeys) else { return nil }
-            return readSOAP(keys, node: node, feed: feed, reader: &reader, resolve: resolve).map { .soap($0) }
+        guard let block = reader.block(node, what: "the \(kind.name) source of feed '\(feed)'", schema: kind.schema, extra: ["kind"]) else {
+            return nil
         }
-        guard let keys = reader.entries(node, what: what, allowed: Self.csvDropKeys) else { return nil }
-        return readCSVDrop(keys, node: node, feed: feed, reader: &reader, resolve: resolve).map { .csvDrop($0) }
-    }
-
-    private func readCSVDrop(
-        _ keys: [YAMLReader.Entry], node: Node, feed: String, reader: inout YAMLReader, resolve: (String) -> String
-    ) -> CSVDropSettings? {
-        reader.require(["directory"], in: keys, of: node, what: "the source of feed '\(feed)'")
-        func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
-        guard let dirEntry = value("directory"), let directory = reader.nonEmptyString(dirEntry.value, what: "directory") else { return nil }
-        var settings = CSVDropSettings(directory: resolve(directory), pattern: "*.csv", readiness: .rename, batchRows: 50000, maxRecordBytes: 8 << 20)
-        if let p = value("pattern"), let pattern = reader.nonEmptyString(p.value, what: "pattern") { settings.pattern = pattern }
-        let readiness = value("ready").flatMap { reader.choice($0.value, what: "ready", allowed: ["rename", "marker", "stable"]) } ?? "rename"
-        switch readiness {
-        case "marker":
-            var suffix = ".done"
-            if let s = value("marker_suffix"), let v = reader.nonEmptyString(s.value, what: "marker_suffix") { suffix = v }
-            settings.readiness = .marker(suffix: suffix)
-        case "stable":
-            var seconds = 10.0
-            if let s = value("stable_seconds"), let v = reader.number(s.value, what: "stable_seconds") {
-                if v > 0 { seconds = v } else { reader.error("104", "stable_seconds must be positive", at: s.value) }
-            }
-            settings.readiness = .stable(seconds: seconds)
-        default:
-            settings.readiness = .rename
-        }
-        if readiness != "marker", let s = value("marker_suffix") {
-            reader.error("104", "marker_suffix applies to ready: marker only", at: s.keyNode)
-        }
-        if readiness != "stable", let s = value("stable_seconds") {
-            reader.error("104", "stable_seconds applies to ready: stable only", at: s.keyNode)
-        }
-        if let b = value("batch_rows"), let n = reader.int(b.value, what: "batch_rows", range: 1...1_000_000) { settings.batchRows = n }
-        if let m = value("max_record_bytes"), let n = reader.int(m.value, what: "max_record_bytes", range: 1024...(1 << 30)) {
-            settings.maxRecordBytes = n
-        }
-        if let d = value("duplicates"), let choice = reader.choice(d.value, what: "duplicates", allowed: ["skip", "load"]) {
-            settings.duplicates = choice == "load" ? .load : .skip
-        }
-        return settings
+        return kind.read(block, feed: feed, loader: self, reader: &reader, resolve: resolve)
     }
 }

@@ -62,17 +62,12 @@ extension Project {
         // A feed's mapping must read what its source delivers.
         for feed in configuration.feeds {
             guard let plan = plans[feed.name] else { continue }
-            let wanted: SourceSpec.Format
-            switch feed.source {
-            case .csvDrop: wanted = .csv
-            case .rest: wanted = .json
-            case .soap: wanted = .xml
-            }
+            let wanted = feed.source.kind.format
             guard plan.source.format != wanted else { continue }
             diagnostics.append(
                 .error(
-                    "C112", "feed '\(feed.name)' is a \(feed.source.kind) source, but mapping '\(feed.mappingDisplay)' reads \(plan.source.format.rawValue)",
-                    at: feed.mappingLocation ?? feed.location, help: "a \(feed.source.kind) feed needs a mapping with source: {format: \(wanted.rawValue)}"))
+                    "C112", "feed '\(feed.name)' is a \(feed.source.kind.name) source, but mapping '\(feed.mappingDisplay)' reads \(plan.source.format.rawValue)",
+                    at: feed.mappingLocation ?? feed.location, help: "a \(feed.source.kind.name) feed needs a mapping with source: {format: \(wanted.rawValue)}"))
         }
         let ok = !diagnostics.hasErrors
         let project = ok ? Project(configuration: configuration, dictionary: dictionary, plans: plans) : nil

@@ -257,7 +257,7 @@ public final class Daemon: @unchecked Sendable {
         let kept = old.filter { gone in gone.running && !updated.contains { $0 === gone } }
         for gone in kept { gone.removed = true }
         feeds = updated + kept
-        hosts = Set(updated.compactMap { $0.settings.source.url.map { RequestRunner.host(of: $0) } })
+        hosts = Set(updated.compactMap { $0.settings.source.http.map(\.url).map { RequestRunner.host(of: $0) } })
         // Series of feeds no longer configured stop being reported.
         for gone in old where !updated.contains(where: { $0 === gone }) { metrics.removeFeed(gone.name) }
     }

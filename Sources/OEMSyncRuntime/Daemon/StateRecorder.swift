@@ -38,8 +38,8 @@ final class StateRecorder: @unchecked Sendable {
             guard let db = self.connection(), let checkpoint = try? Ledger(db).checkpoint(feed: feed.name) else { return }
             var summary = FeedSummary(feed: feed.name)
             summary.checkpoint = checkpoint
-            var status = StatusCommand.FeedStatus(feed: feed.name, kind: feed.source.kind, state: "", summary: summary)
-            StatusCommand.describe(&status, source: feed.source, now: now)
+            var status = StatusCommand.FeedStatus(feed: feed.name, kind: feed.source.kind.name, state: "", summary: summary)
+            feed.source.describe(&status, now: now)
             if let lag = status.lagSeconds { metrics.set(DaemonMetrics.lag, ["feed": feed.name], Double(lag)) }
         }
     }

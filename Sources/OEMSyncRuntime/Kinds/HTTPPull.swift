@@ -4,6 +4,21 @@ import OEMSyncCore
 import OEMSyncFeeds
 import OEMSyncSinks
 
+/// The settings of a kind that pulls over HTTP: where its requests go and with what.
+public protocol HTTPFeedSettings: FeedSourceSettings {
+    var endpointURL: String { get }
+    /// The name of the credentials under `credentials:`.
+    var credentials: String { get }
+    var transport: TransportSettings { get }
+    var clientKeyPassword: SecretSource? { get }
+}
+
+extension HTTPFeedSettings {
+    public var http: HTTPEndpoint? {
+        HTTPEndpoint(url: endpointURL, credentials: credentials, transport: transport, clientKeyPassword: clientKeyPassword)
+    }
+}
+
 /// What the REST and SOAP sources share: the request runner of a feed's credentials.
 enum HTTPPull {
     /// The runner for one run of a feed: the credentials' authenticator and limiter (the limiter's

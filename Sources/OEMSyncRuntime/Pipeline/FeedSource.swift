@@ -14,14 +14,14 @@ import OEMSyncSinks
 /// an API. A unit opens with ``SourceStep/begin(_:file:)``, brings its batches, and ends with
 /// ``SourceStep/end(settle:)`` (its batches committed, the source finishes it: a file is archived),
 /// ``SourceStep/finished(_:)`` (ended without batches: a quarantined file), or the end of the run.
-protocol FeedSource: AnyObject {
+public protocol FeedSource: AnyObject {
     func next() -> SourceStep
     /// The run stops early (a hold, a failure): stop fetching ahead, let go of what is open.
     func cancel()
 }
 
 /// What a source hands the pipeline.
-enum SourceStep {
+public enum SourceStep {
     /// A unit starts; its report collects the batches that follow. `file` names it in errors.
     case begin(FileReport, file: String?)
     /// Records to map and commit as one batch (one transaction, one ledger entry, one checkpoint).
@@ -45,7 +45,7 @@ enum SourceStep {
 
 /// One batch as its source delivers it. Its records may come in several chunks (a CSV batch of a
 /// million rows is read 5000 at a time), so memory holds a few chunks whatever the batch size.
-struct SourceBatch {
+public struct SourceBatch {
     /// Where the records came from, as the OEM names it: a file name, a request.
     var source: String
     /// A unique reference to that source: the claimed file name, `pull … page 3`.
@@ -69,29 +69,30 @@ struct SourceBatch {
     var retries = 0
 
     /// A batch of records read at once (a page, a message).
-    static func single(
+    public static func single(
         source: String, sourceRef: String, positionStart: String, credentials: String? = nil, messageID: String? = nil,
         mapper: BatchMapper?, records: [RawRecord], retries: Int = 0, prepare: @escaping (inout MappedBatch) -> Void = { _ in },
         end: @escaping () -> BatchEnd
     ) -> SourceBatch {
-        var given = false
+        // Handed over once, and not kept: the batch's records leave memory as soon as they are mapped.
+        var left: [RawRecord]? = records
         return SourceBatch(
             source: source, sourceRef: sourceRef, positionStart: positionStart, credentials: credentials, messageID: messageID,
             mapper: mapper,
             chunks: { () throws(SourceReadError) -> [RawRecord]? in
-                defer { given = true }
-                return given ? nil : records
+                defer { left = nil }
+                return left
             }, prepare: prepare, end: end, retries: retries)
     }
 }
 
 /// A source that cannot read on in the middle of a batch.
-struct SourceReadError: Error {
-    var message: String
+public struct SourceReadError: Error {
+    public var message: String
 }
 
 /// A batch the source could not deliver: a `failed` ledger entry, with what the OEM answered.
-struct SourceFailure {
+public struct SourceFailure {
     var source: String
     var sourceRef: String
     var position: String

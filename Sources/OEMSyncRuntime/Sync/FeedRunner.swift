@@ -43,18 +43,8 @@ public enum FeedRunner {
             report.error = FeedError(.database, feed: feed.name, error.description)
             return report
         }
-        let source: any FeedSource
-        switch feed.source {
-        case .csvDrop(let drop):
-            source = CSVDropSource(
-                feed: feed, settings: drop, plan: plan, database: database, logger: logger, control: control, clock: clock, checkpoint: stored)
-        case .rest(let rest):
-            source = RESTFeedSource(
-                feed: feed, settings: rest, plan: plan, database: database, services: services, logger: logger, control: control, checkpoint: stored)
-        case .soap(let soap):
-            source = SOAPFeedSource(
-                feed: feed, settings: soap, plan: plan, database: database, services: services, logger: logger, control: control, checkpoint: stored)
-        }
+        let source = feed.source.open(
+            SourceRun(feed: feed, plan: plan, database: database, services: services, logger: logger, control: control, checkpoint: stored))
         let pipeline = FeedPipeline(feed: feed, plan: plan, database: database, logger: logger, control: control, clock: clock)
         return pipeline.run(source, checkpoint: stored)
     }

@@ -155,11 +155,11 @@ struct Doctor {
             if case .file(let p) = c.auth.secretSource { files.append(("credentials '\(name)'", p)) }
         }
         for feed in configuration.feeds {
-            guard let transport = feed.source.rest?.transport ?? feed.source.soap?.transport else { continue }
+            guard let transport = feed.source.http?.transport else { continue }
             for (what, p) in [("CA file", transport.tls.caFile), ("client certificate", transport.tls.clientCertificate), ("client key", transport.tls.clientKey)] {
                 if let p { files.append(("feed '\(feed.name)' \(what)", p)) }
             }
-            if case .file(let p)? = feed.source.rest?.clientKeyPassword ?? feed.source.soap?.clientKeyPassword {
+            if case .file(let p)? = feed.source.http?.clientKeyPassword {
                 files.append(("feed '\(feed.name)' client key passphrase", p))
             }
         }
@@ -208,7 +208,7 @@ struct Doctor {
 
     private mutating func drops(_ configuration: Configuration) {
         for feed in configuration.feeds {
-            guard let drop = feed.source.csvDrop?.drop else { continue }
+            guard let drop = feed.source.dropDirectory else { continue }
             let check = "drop \(feed.name)"
             var st = stat()
             guard stat(drop.path, &st) == 0 else {
@@ -250,13 +250,13 @@ struct Doctor {
         let services = SourceServices(credentials: configuration.credentials)
         for (name, c) in configuration.credentials.sorted(by: { $0.key < $1.key }) {
             guard case .oauth2(let tokenURL, _, _, _, _) = c.auth else { continue }
-            let users = configuration.feeds.filter { $0.source.credentials == name }
+            let users = configuration.feeds.filter { $0.source.http?.credentials == name }
             guard let feed = users.first else { continue }
             let check = "oem \(name)"
             do {
                 let (authenticator, _) = try services.credentials(name)
-                let transport = try CurlTransport(settings: feed.source.rest?.transport ?? feed.source.soap?.transport ?? TransportSettings())
-                var request = HTTPRequest(method: "GET", url: feed.source.url ?? tokenURL)
+                let transport = try CurlTransport(settings: feed.source.http?.transport ?? TransportSettings())
+                var request = HTTPRequest(method: "GET", url: feed.source.http?.url ?? tokenURL)
                 try authenticator.authorize(&request, transport: transport, clock: SystemClock())
                 add(check, .ok, "token endpoint \(RequestRunner.host(of: tokenURL)) issued a token (no data fetched)")
             } catch let error as AuthFailure {

@@ -37,18 +37,16 @@ final class CSVDropSource: FeedSource {
     /// The file being streamed, batch after batch.
     private var stream: FileStream?
 
-    init(
-        feed: FeedSettings, settings: CSVDropSettings, plan: MappingPlan, database: any DealerDatabase, logger: Logger, control: RunControl,
-        clock: any SyncClock, checkpoint: String?
-    ) {
+    init(_ run: SourceRun, settings: CSVDropSettings) {
+        let feed = run.feed
         self.feed = feed
         self.settings = settings
-        self.plan = plan
-        self.database = database
-        self.logger = logger
-        self.control = control
-        self.clock = clock
-        stored = checkpoint.flatMap(CSVDropCheckpoint.parse)
+        plan = run.plan
+        database = run.database
+        logger = run.logger
+        control = run.control
+        clock = run.services.clock
+        stored = run.checkpoint.flatMap(CSVDropCheckpoint.parse)
         do {
             try settings.drop.prepare()
         } catch {
@@ -355,17 +353,17 @@ private final class FileStream {
             done()
             return .end(settle: settle)
         }
-        var inBatch = 0
-        var given = false
+        var inBatch = first.count
+        // The first chunk is handed over once, and not kept while the rest of the batch is read.
+        var firstChunk: [RawRecord]? = first
         let claimed = file.claimed
         return .batch(
             SourceBatch(
                 source: claimed.originalName, sourceRef: claimed.claimedName, positionStart: start.description, mapper: mapper,
                 chunks: { [self] () throws(SourceReadError) -> [RawRecord]? in
-                    if !given {
-                        given = true
-                        inBatch = first.count
-                        return first
+                    if let chunk = firstChunk {
+                        firstChunk = nil
+                        return chunk
                     }
                     guard !atEnd, inBatch < batchRows else { return nil }
                     let records = try read(min(chunkRows, batchRows - inBatch), starts: &starts, lines: &lines)

@@ -22,10 +22,9 @@ final class RESTFeedSource: FeedSource {
     private let pullRef: String
     private var batchNumber = 0
 
-    init(
-        feed: FeedSettings, settings: RESTFeedSettings, plan: MappingPlan, database: any DealerDatabase, services: SourceServices,
-        logger: Logger, control: RunControl, checkpoint stored: String?
-    ) {
+    init(_ run: SourceRun, settings: RESTFeedSettings) {
+        let (feed, plan, database, services, logger, control, stored) = (
+            run.feed, run.plan, run.database, run.services, run.logger, run.control, run.checkpoint)
         self.settings = settings
         pullRef = "pull \(services.clock.now())"
         var pull = FileReport(name: "GET " + HTTPPull.path(of: settings.source.url), claimedName: pullRef, outcome: .completed)

@@ -39,10 +39,9 @@ final class SOAPFeedSource: FeedSource {
     private var batchNumber = 0
     private var firstOfMessage = true
 
-    init(
-        feed: FeedSettings, settings: SOAPFeedSettings, plan: MappingPlan, database: any DealerDatabase, services: SourceServices,
-        logger: Logger, control: RunControl, checkpoint stored: String?
-    ) {
+    init(_ run: SourceRun, settings: SOAPFeedSettings) {
+        let (feed, plan, database, services, logger, control, stored) = (
+            run.feed, run.plan, run.database, run.services, run.logger, run.control, run.checkpoint)
         self.settings = settings
         self.logger = logger
         pullRef = "pull \(services.clock.now())"

@@ -4,20 +4,18 @@ import OEMSyncFeeds
 import OEMSyncMapping
 import Yams
 
-/// The `rest` source of a feed and the `credentials:` section (codes `C1xx`).
+/// What the HTTP kinds' settings share (URLs, retries, transport and TLS, change times) and the
+/// `credentials:` section (codes `C1xx`).
 extension ConfigurationLoader {
-    static let restKeys = [
-        "kind", "url", "credentials", "query", "headers", "record_id", "pagination", "incremental", "errors", "retry", "timeout",
-        "connect_timeout", "max_response_bytes", "tls", "on_failure", "max_pages", "stable", "allow_http",
+    /// The keys every HTTP kind's source takes for its requests (``readHTTP(_:retry:transport:password:reader:resolve:)``).
+    static let httpKeys: [SettingKey] = [
+        .optional("retry", default: "{max_attempts: 5, base: 500ms, cap: 30s, max_retry_after: 10m}", "Attempts per request and the backoff between them."),
+        .optional("timeout", default: "30s", "The whole request."),
+        .optional("connect_timeout", default: "10s", "Establishing the connection."),
+        .optional("max_response_bytes", default: "rest 256 MiB, soap 2 GiB", "A larger answer stops the transfer and fails the page."),
+        .optional("tls", default: "the system's CAs", "ca_file, client_certificate, client_key, client_key_password_file or _env."),
     ]
-    static let paginationKeys: [String: [String]] = [
-        "none": ["style"],
-        "page": ["style", "param", "first", "size_param", "size"],
-        "offset": ["style", "param", "limit_param", "limit"],
-        "cursor": ["style", "param", "path", "size_param", "size"],
-        "next_link": ["style", "path", "header", "size_param", "size"],
-    ]
-    static let incrementalKeys = ["param", "field", "format", "timezone", "overlap", "start"]
+    /// The keys of an error code inside a well-formed answer (`errors:`, `application_error:`).
     static let errorKeys = ["code", "success", "message", "retryable"]
     static let retryKeys = ["max_attempts", "base", "cap", "max_retry_after"]
     static let tlsKeys = ["ca_file", "client_certificate", "client_key", "client_key_password_file", "client_key_password_env"]
@@ -30,59 +28,6 @@ extension ConfigurationLoader {
     static let inlineSecrets = ["client_secret": "client_secret_file or client_secret_env", "key": "key_file or key_env", "api_key": "key_file or key_env",
         "password": "password_file or password_env", "token": "a credentials entry", "client_key_password": "client_key_password_file or client_key_password_env"]
 
-    func readREST(_ keys: [YAMLReader.Entry], node: Node, feed: String, reader: inout YAMLReader, resolve: (String) -> String) -> RESTFeedSettings? {
-        func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
-        reader.require(["url", "credentials"], in: keys, of: node, what: "the source of feed '\(feed)'")
-        let allowHTTP = value("allow_http").flatMap { reader.bool($0.value, what: "allow_http") } ?? false
-        guard let urlEntry = value("url"), let url = readURL(urlEntry.value, what: "url", allowHTTP: allowHTTP, reader: &reader),
-            let credEntry = value("credentials"), let credentials = reader.nonEmptyString(credEntry.value, what: "credentials")
-        else { return nil }
-
-        var source = RESTSourceSettings(url: url)
-        if let q = value("query") { source.query = readPairs(q.value, what: "query", reader: &reader) }
-        if let h = value("headers") {
-            source.headers = readPairs(h.value, what: "headers", reader: &reader)
-            for (name, _) in source.headers where ["authorization", "x-api-key", "cookie"].contains(name.lowercased()) {
-                reader.error(
-                    "113", "a '\(name)' header in the config puts a secret in the file", at: h.value,
-                    help: "name the credentials under credentials: (auth: api_key with header: \(name), basic, oauth2)")
-            }
-        }
-        if let r = value("record_id") { source.recordID = readPath(r.value, what: "record_id", reader: &reader) }
-        if let p = value("pagination") { source.pagination = readPagination(p.value, reader: &reader) ?? .none }
-        if let i = value("incremental") {
-            source.incremental = readIncremental(i.value, reader: &reader)
-            if source.recordID == nil {
-                reader.error(
-                    "102", "incremental needs record_id: the record's id, which tells apart records with the same change time",
-                    at: i.keyNode, help: "add record_id: orderNo (the JSON path of the id in each record)")
-            }
-        }
-        if let e = value("errors") { source.bodyErrors = readBodyErrors(e.value, reader: &reader) }
-        if let m = value("max_pages"), let n = reader.int(m.value, what: "max_pages", range: 1...10_000_000) { source.maxPages = n }
-
-        var settings = RESTFeedSettings(
-            source: source, credentials: credentials, retry: RetryPolicy(), transport: TransportSettings(), clientKeyPassword: nil,
-            onFailure: .stop)
-        if let o = value("on_failure"),
-            let c = reader.choice(o.value, what: "on_failure", allowed: RESTFeedSettings.OnFailure.allCases.map(\.rawValue))
-        {
-            settings.onFailure = RESTFeedSettings.OnFailure(rawValue: c)!
-            switch source.pagination {
-            case .page, .offset, .none: break
-            case .cursor, .nextLink:
-                if settings.onFailure == .continue {
-                    reader.error(
-                        "104", "on_failure: continue needs page or offset pagination: with a cursor or a next link, the next page is in the page that failed",
-                        at: o.value)
-                }
-            }
-        }
-        // stable: true says the pages are a keyset that records changing while paging do not shift.
-        readHTTP(keys, retry: &settings.retry, transport: &settings.transport, password: &settings.clientKeyPassword, reader: &reader, resolve: resolve)
-        if let s = value("stable"), let stable = reader.bool(s.value, what: "stable") { settings.source.positional = !stable }
-        return settings
-    }
 
     /// An http(s) URL without credentials in it; plain http only to loopback, or with `allow_http`.
     func readURL(_ node: Node, what: String, allowHTTP: Bool, reader: inout YAMLReader) -> String? {
@@ -118,95 +63,20 @@ extension ConfigurationLoader {
         return pairs
     }
 
-    func readPath(_ node: Node, what: String, reader: inout YAMLReader) -> JSONPath? {
-        guard let text = reader.nonEmptyString(node, what: what) else { return nil }
-        do {
-            return try JSONPath(parsing: text)
-        } catch {
-            reader.error("104", "invalid JSON path '\(text)' in \(what): \(error)", at: node, help: MappingCompiler.pathHelp)
-            return nil
-        }
-    }
 
-    /// A path into the whole response body (`$.data.nextCursor`; a leading `$` is optional).
-    func readBodyPath(_ node: Node, what: String, reader: inout YAMLReader) -> JSONPath? {
-        guard var path = readPath(node, what: what, reader: &reader) else { return nil }
-        if case .parent = path.anchor {
-            reader.error("104", "\(what) is a path in the response body, from '$'", at: node)
-            return nil
-        }
-        if path.hasWildcard {
-            reader.error("104", "\(what) must name one value, without [*]", at: node)
-            return nil
-        }
-        path.anchor = .root
-        return path
-    }
 
-    func readPagination(_ node: Node, reader: inout YAMLReader) -> Pagination? {
-        guard let keys = reader.entries(node, what: "pagination", allowed: ["style", "param", "first", "size_param", "size", "limit_param", "limit", "path", "header"])
-        else { return nil }
-        func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
-        reader.require(["style"], in: keys, of: node, what: "pagination")
-        guard let s = value("style"), let style = reader.choice(s.value, what: "pagination style", allowed: ["page", "offset", "cursor", "next_link", "none"])
-        else { return nil }
-        let allowed = Self.paginationKeys[style]!
-        for k in keys where !allowed.contains(k.key) {
-            reader.error("101", "\(k.key) does not apply to pagination style \(style)", at: k.keyNode, notes: ["keys for \(style): \(allowed.joined(separator: ", "))"])
-        }
-        func string(_ key: String, _ fallback: String) -> String { value(key).flatMap { reader.nonEmptyString($0.value, what: key) } ?? fallback }
-        let sizeParam = value("size_param").flatMap { reader.nonEmptyString($0.value, what: "size_param") }
-        let size = value("size").flatMap { reader.int($0.value, what: "size", range: 1...100_000) }
-        if (sizeParam == nil) != (size == nil), style != "offset", style != "none" {
-            reader.error("104", "give size_param and size together (the page size asked for, and its parameter)", at: node)
-        }
-        switch style {
-        case "page":
-            let first = value("first").flatMap { reader.int($0.value, what: "first", range: 0...1) } ?? 1
-            return .page(param: string("param", "page"), first: first, sizeParam: sizeParam, size: size)
-        case "offset":
-            reader.require(["limit"], in: keys, of: node, what: "offset pagination")
-            let limit = value("limit").flatMap { reader.int($0.value, what: "limit", range: 1...100_000) } ?? 100
-            return .offset(param: string("param", "offset"), limitParam: string("limit_param", "limit"), limit: limit)
-        case "cursor":
-            reader.require(["path"], in: keys, of: node, what: "cursor pagination")
-            guard let p = value("path"), let path = readBodyPath(p.value, what: "the cursor path", reader: &reader) else { return nil }
-            return .cursor(param: string("param", "cursor"), path: path, sizeParam: sizeParam, size: size)
-        case "next_link":
-            let path = value("path").flatMap { readBodyPath($0.value, what: "the next link path", reader: &reader) }
-            let header = value("header").flatMap { reader.bool($0.value, what: "header") } ?? true
-            if path == nil && !header {
-                reader.error("104", "next_link needs a path in the body, or header: true (the Link header)", at: node)
-            }
-            return .nextLink(path: path, header: header, sizeParam: sizeParam, size: size)
-        default:
-            return Pagination.none
-        }
-    }
 
-    func readIncremental(_ node: Node, reader: inout YAMLReader) -> Incremental? {
-        guard let keys = reader.entries(node, what: "incremental", allowed: Self.incrementalKeys) else { return nil }
-        func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
-        reader.require(["param", "field", "format"], in: keys, of: node, what: "incremental")
-        let times = readChangeTimes(keys, reader: &reader)
-        guard let p = value("param").flatMap({ reader.nonEmptyString($0.value, what: "param") }),
-            let fieldNode = value("field"), let field = readPath(fieldNode.value, what: "the change-time field", reader: &reader),
-            let times
-        else { return nil }
-        return Incremental(param: p, field: field, codec: times.codec, overlap: times.overlap, start: times.start)
-    }
 
     /// The `format`, `timezone`, `overlap` and `start` of an incremental pull.
     func readChangeTimes(_ keys: [YAMLReader.Entry], reader: inout YAMLReader) -> (codec: ChangeTimeCodec, overlap: Duration, start: Timestamp?)? {
-        func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
         var zone = ZoneConverter.utc
-        if let z = value("timezone"), let id = reader.nonEmptyString(z.value, what: "timezone") {
+        if let z = keys["timezone"], let id = reader.nonEmptyString(z.value, what: "timezone") {
             if let converter = ZoneConverter(identifier: id) { zone = converter } else {
                 reader.error("104", "unknown time zone '\(id)'", at: z.value, help: "use an IANA name such as Asia/Shanghai")
             }
         }
         var pattern: DatePattern?
-        if let f = value("format"), let text = reader.nonEmptyString(f.value, what: "format") {
+        if let f = keys["format"], let text = reader.nonEmptyString(f.value, what: "format") {
             do {
                 let p = try DatePattern(text)
                 if !p.hasTime {
@@ -219,7 +89,7 @@ extension ConfigurationLoader {
             }
         }
         var overlap = Duration.seconds(300)
-        if let o = value("overlap"), let d = readDuration(o.value, what: "overlap", reader: &reader) {
+        if let o = keys["overlap"], let d = readDuration(o.value, what: "overlap", reader: &reader) {
             if d < .seconds(1) {
                 reader.error("104", "overlap must be at least 1s: records that share the last change time are fetched again and told apart by their id", at: o.value)
             } else {
@@ -229,31 +99,13 @@ extension ConfigurationLoader {
         guard let pattern else { return nil }
         let codec = ChangeTimeCodec(pattern: pattern, zone: zone)
         var start: Timestamp?
-        if let s = value("start"), let text = reader.nonEmptyString(s.value, what: "start") {
+        if let s = keys["start"], let text = reader.nonEmptyString(s.value, what: "start") {
             start = codec.parse(text)
             if start == nil { reader.error("104", "start '\(text)' is not a time in the format \(pattern.text)", at: s.value) }
         }
         return (codec, overlap, start)
     }
 
-    func readBodyErrors(_ node: Node, reader: inout YAMLReader) -> BodyErrorRule? {
-        guard let keys = reader.entries(node, what: "errors", allowed: Self.errorKeys) else { return nil }
-        func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
-        reader.require(["code", "success"], in: keys, of: node, what: "errors")
-        func codes(_ key: String) -> Set<String> {
-            guard let e = value(key), let items = reader.sequence(e.value, what: key, allowScalar: true) else { return [] }
-            var out: Set<String> = []
-            for item in items {
-                if case .scalar(let s) = item { out.insert(s.string) } else { reader.error("103", "\(key) lists codes (numbers or strings)", at: item) }
-            }
-            return out
-        }
-        guard let c = value("code"), let code = readBodyPath(c.value, what: "the error code path", reader: &reader) else { return nil }
-        let success = codes("success")
-        if success.isEmpty, let e = value("success") { reader.error("104", "success needs at least one code", at: e.value) }
-        let message = value("message").flatMap { readBodyPath($0.value, what: "the error message path", reader: &reader) }
-        return BodyErrorRule(code: code, success: success, message: message, retryable: codes("retryable"))
-    }
 
     func readRetry(_ node: Node, reader: inout YAMLReader) -> RetryPolicy {
         var policy = RetryPolicy()
@@ -273,19 +125,18 @@ extension ConfigurationLoader {
 
     /// What every HTTP source has: `retry`, `timeout`, `connect_timeout`, `max_response_bytes`, `tls`.
     func readHTTP(
-        _ keys: [YAMLReader.Entry], retry: inout RetryPolicy, transport: inout TransportSettings, password: inout SecretSource?,
+        _ block: SettingsBlock, retry: inout RetryPolicy, transport: inout TransportSettings, password: inout SecretSource?,
         reader: inout YAMLReader, resolve: (String) -> String
     ) {
-        func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
-        if let r = value("retry") { retry = readRetry(r.value, reader: &reader) }
-        if let t = value("timeout"), let d = readDuration(t.value, what: "timeout", reader: &reader) { transport.timeout = d }
-        if let t = value("connect_timeout"), let d = readDuration(t.value, what: "connect_timeout", reader: &reader) {
+        if let r = block["retry"] { retry = readRetry(r.value, reader: &reader) }
+        if let t = block["timeout"], let d = readDuration(t.value, what: "timeout", reader: &reader) { transport.timeout = d }
+        if let t = block["connect_timeout"], let d = readDuration(t.value, what: "connect_timeout", reader: &reader) {
             transport.connectTimeout = d
         }
-        if let m = value("max_response_bytes"), let n = reader.int(m.value, what: "max_response_bytes", range: 1024...(64 << 30)) {
+        if let m = block["max_response_bytes"], let n = reader.int(m.value, what: "max_response_bytes", range: 1024...(64 << 30)) {
             transport.maxResponseBytes = n
         }
-        if let t = value("tls") { readTLS(t.value, into: &transport, password: &password, reader: &reader, resolve: resolve) }
+        if let t = block["tls"] { readTLS(t.value, into: &transport, password: &password, reader: &reader, resolve: resolve) }
     }
 
     func readTLS(_ node: Node, into transport: inout TransportSettings, password: inout SecretSource?, reader: inout YAMLReader, resolve: (String) -> String) {
@@ -333,12 +184,11 @@ extension ConfigurationLoader {
         for entry in list {
             let what = "credentials '\(entry.key)'"
             guard let keys = reader.entries(entry.value, what: what, allowed: Self.credentialKeys) else { continue }
-            func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
             reader.require(["auth"], in: keys, of: entry.value, what: what)
-            guard let a = value("auth"), let auth = readAuth(a.value, what: what, reader: &reader, resolve: resolve) else { continue }
+            guard let a = keys["auth"], let auth = readAuth(a.value, what: what, reader: &reader, resolve: resolve) else { continue }
             var settings = CredentialSettings(
                 name: entry.key, auth: auth, rate: nil, dailyQuota: nil, quotaZone: TimeZone(identifier: "UTC")!, location: reader.location(entry.keyNode))
-            if let r = value("rate_limit"), let rk = reader.entries(r.value, what: "rate_limit", allowed: ["per_second", "burst"]) {
+            if let r = keys["rate_limit"], let rk = reader.entries(r.value, what: "rate_limit", allowed: ["per_second", "burst"]) {
                 reader.require(["per_second"], in: rk, of: r.value, what: "rate_limit")
                 let perSecond = rk.first { $0.key == "per_second" }.flatMap { reader.number($0.value, what: "per_second") }
                 let burst = rk.first { $0.key == "burst" }.flatMap { reader.int($0.value, what: "burst", range: 1...10_000) } ?? 1
@@ -346,8 +196,8 @@ extension ConfigurationLoader {
                     if perSecond > 0 { settings.rate = (perSecond, burst) } else { reader.error("104", "per_second must be positive", at: r.value) }
                 }
             }
-            if let q = value("daily_quota") { settings.dailyQuota = reader.int(q.value, what: "daily_quota", range: 1...100_000_000) }
-            if let z = value("quota_timezone"), let id = reader.nonEmptyString(z.value, what: "quota_timezone") {
+            if let q = keys["daily_quota"] { settings.dailyQuota = reader.int(q.value, what: "daily_quota", range: 1...100_000_000) }
+            if let z = keys["quota_timezone"], let id = reader.nonEmptyString(z.value, what: "quota_timezone") {
                 if let zone = TimeZone(identifier: id) { settings.quotaZone = zone } else {
                     reader.error("104", "unknown time zone '\(id)'", at: z.value, help: "use an IANA name such as Asia/Shanghai")
                 }
@@ -366,8 +216,7 @@ extension ConfigurationLoader {
             }
         }
         guard let keys = reader.entries(node, what: "auth of \(what)", allowed: Self.authKeys + Array(Self.inlineSecrets.keys)) else { return nil }
-        func value(_ key: String) -> YAMLReader.Entry? { keys.first { $0.key == key } }
-        func string(_ key: String) -> String? { value(key).flatMap { reader.nonEmptyString($0.value, what: key) } }
+        func string(_ key: String) -> String? { keys[key].flatMap { reader.nonEmptyString($0.value, what: key) } }
         func secret(_ base: String, what: String) -> SecretSource? {
             let file = string(base + "_file")
             let env = string(base + "_env")
@@ -378,7 +227,7 @@ extension ConfigurationLoader {
             return nil
         }
         reader.require(["kind"], in: keys, of: node, what: "auth")
-        guard let k = value("kind"), let kind = reader.choice(k.value, what: "auth kind", allowed: ["oauth2", "api_key", "basic", "ws_security", "none"]) else { return nil }
+        guard let k = keys["kind"], let kind = reader.choice(k.value, what: "auth kind", allowed: ["oauth2", "api_key", "basic", "ws_security", "none"]) else { return nil }
         let used: [String: [String]] = [
             "oauth2": ["kind", "token_url", "client_id", "client_secret_file", "client_secret_env", "scope", "client_auth", "allow_http"],
             "api_key": ["kind", "header", "query_param", "key_file", "key_env"],
@@ -392,9 +241,9 @@ extension ConfigurationLoader {
         switch kind {
         case "oauth2":
             reader.require(["token_url", "client_id"], in: keys, of: node, what: "oauth2 auth")
-            let allowHTTP = value("allow_http").flatMap { reader.bool($0.value, what: "allow_http") } ?? false
-            let url = value("token_url").flatMap { readURL($0.value, what: "token_url", allowHTTP: allowHTTP, reader: &reader) }
-            let clientAuth = value("client_auth").flatMap { reader.choice($0.value, what: "client_auth", allowed: ["basic", "form"]) } ?? "basic"
+            let allowHTTP = keys["allow_http"].flatMap { reader.bool($0.value, what: "allow_http") } ?? false
+            let url = keys["token_url"].flatMap { readURL($0.value, what: "token_url", allowHTTP: allowHTTP, reader: &reader) }
+            let clientAuth = keys["client_auth"].flatMap { reader.choice($0.value, what: "client_auth", allowed: ["basic", "form"]) } ?? "basic"
             guard let url, let id = string("client_id"), let s = secret("client_secret", what: "the client secret") else { return nil }
             return .oauth2(tokenURL: url, clientID: id, secret: s, scope: string("scope"), secretInForm: clientAuth == "form")
         case "api_key":
@@ -410,7 +259,7 @@ extension ConfigurationLoader {
         case "ws_security":
             // PasswordDigest by default: the password never crosses the wire, and nonce + created stop a replay.
             reader.require(["user"], in: keys, of: node, what: "ws_security auth")
-            let type = value("password_type").flatMap { reader.choice($0.value, what: "password_type", allowed: ["digest", "text"]) } ?? "digest"
+            let type = keys["password_type"].flatMap { reader.choice($0.value, what: "password_type", allowed: ["digest", "text"]) } ?? "digest"
             guard let user = string("user"), let s = secret("password", what: "the password") else { return nil }
             return .wsSecurity(user: user, password: s, digest: type == "digest")
         default:
