@@ -12,6 +12,8 @@
 // - swift-service-lifecycle: the daemon (`oemsync run`) as one ServiceGroup with graceful shutdown on
 //   SIGTERM and the SIGHUP listener (+22 CPU-s to a clean build, with swift-async-algorithms and
 //   swift-collections; measured in the platform notes).
+// - swift-async-algorithms: already built for swift-service-lifecycle (so it adds nothing to a build);
+//   its AsyncChannel carries the daemon's events (a run ended, stop, reload, its timer) to the main loop.
 // - FlyingFox: the OEM simulator's HTTP server (and the daemon's metrics endpoint). Chosen over
 //   Hummingbird for its cost: it has no dependencies and adds ~17 s to a clean build, where
 //   Hummingbird with TLS adds ~3.5 min (both measured on this machine); the simulator needs plain
@@ -42,6 +44,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -84,6 +87,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "FlyingFox", package: "FlyingFox"),
                 .product(name: "FlyingSocks", package: "FlyingFox"),
             ],

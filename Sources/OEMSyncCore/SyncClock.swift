@@ -16,6 +16,16 @@ public protocol SyncClock: Sendable {
     func uptime() -> Duration
     /// Blocks the calling thread for `duration`.
     func sleep(for duration: Duration)
+    /// Suspends the calling task until ``uptime()`` reaches `deadline`, or the task is cancelled.
+    /// On a test clock it returns when the test moves the clock that far: the daemon's timer.
+    func wait(until deadline: Duration) async
+}
+
+extension SyncClock {
+    public func wait(until deadline: Duration) async {
+        let left = deadline - uptime()
+        if left > .zero { try? await Task.sleep(for: left) }
+    }
 }
 
 public struct SystemClock: SyncClock {

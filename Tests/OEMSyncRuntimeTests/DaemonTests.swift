@@ -76,6 +76,91 @@ struct FeedPlannerTests {
     }
 }
 
+/// The daemon's schedule as a value: given times, it answers which feeds start and what follows a run.
+@Suite("daemon scheduler")
+struct FeedSchedulerTests {
+    let utc = TimeZone(identifier: "UTC")!
+    let t0 = Timestamp(seconds: 1_764_576_000)  // 2025-12-01T08:00:00Z
+
+    func every(_ seconds: Int64, blackout: [String] = []) -> FeedSchedule {
+        FeedSchedule(trigger: .every(.seconds(seconds)), zone: utc, blackouts: blackout.map { try! TimeWindow($0) }, drainMargin: .fixed(.zero))
+    }
+
+    func ok(_ feed: String) -> FeedReport {
+        var r = FeedReport(feed: feed)
+        r.files = [FileReport(name: "a.csv", claimedName: "a", outcome: .archived(path: "/x"))]
+        return r
+    }
+
+    @Test("at most max_parallel run; the next due feed starts when one ends; nothing is due before its time")
+    func parallel() {
+        var s = FeedScheduler(maxParallel: 1)
+        s.adopt([("a", every(300)), ("b", every(600))], now: t0)
+        #expect(s.due(now: t0) == [.start("a")])
+        #expect(s.running == ["a"])
+        #expect(s.due(now: t0.adding(.seconds(1))) == [], "b waits for a free slot")
+        let outcome = s.finished("a", report: ok("a"), now: t0.adding(.seconds(10)))
+        #expect(outcome?.state == .idle && outcome?.label == "ok")
+        #expect(s.entry("a")?.nextRun == t0.adding(.seconds(300)))
+        #expect(s.due(now: t0.adding(.seconds(10))) == [.start("b")])
+        #expect(s.finished("b", report: ok("b"), now: t0.adding(.seconds(20))) != nil)
+        #expect(s.nextDue == t0.adding(.seconds(300)))
+        #expect(s.due(now: t0.adding(.seconds(299))) == [])
+        #expect(s.due(now: t0.adding(.seconds(300))) == [.start("a")])
+        #expect(s.finished("b", report: ok("b"), now: t0) == nil, "b is not running")
+    }
+
+    @Test("a due feed its blackout holds is held until the window ends, then starts")
+    func window() {
+        var s = FeedScheduler(maxParallel: 2)
+        // Due at 07:59:30 (taken up then), looked at once the blackout has begun.
+        s.adopt([("a", every(60, blackout: ["08:00-09:00"]))], now: t0.adding(.seconds(-30)))
+        let held = s.due(now: t0)
+        #expect(held.count == 1)
+        guard case .hold("a", let state)? = held.first else { return }
+        #expect(state.name == "in window" && state.detail?.contains("08:00-09:00") == true, "\(state)")
+        #expect(s.entry("a")?.state == state)
+        #expect(s.entry("a")?.nextRun == t0.adding(.seconds(3600)))
+        #expect(s.due(now: t0.adding(.seconds(1800))) == [])
+        #expect(s.due(now: t0.adding(.seconds(3600))) == [.start("a")])
+    }
+
+    @Test("a reload keeps what the scheduler knows; a feed removed while it runs goes once its run ends")
+    func reload() {
+        var s = FeedScheduler(maxParallel: 2)
+        s.adopt([("a", every(300)), ("b", every(300))], now: t0)
+        _ = s.due(now: t0)
+        var failed = FeedReport(feed: "b")
+        failed.error = FeedError(.database, feed: "b", "connection refused")
+        #expect(s.finished("b", report: failed, now: t0.adding(.seconds(5)))?.failures == 1)
+        let retry = s.entry("b")?.nextRun
+
+        // b stays failing with its retry time; a, running, is removed and kept until its run ends.
+        #expect(s.adopt([("b", every(900)), ("c", every(60))], now: t0.adding(.seconds(10))) == [])
+        #expect(s.entry("a")?.removed == true && s.running == ["a"])
+        #expect(s.entry("b")?.nextRun == retry && s.entry("b")?.failures == 1)
+        #expect(s.entry("c")?.nextRun == t0.adding(.seconds(10)))
+        #expect(s.finished("a", report: ok("a"), now: t0.adding(.seconds(20))) != nil)
+        #expect(s.entry("a") == nil)
+        // An idle feed dropped from the config goes at once.
+        #expect(s.adopt([("b", every(900))], now: t0.adding(.seconds(30))) == ["c"])
+    }
+
+    @Test("after a restart an interval counts from the last run's start; stopping stops every feed not running")
+    func resumeAndStop() {
+        var s = FeedScheduler(maxParallel: 1)
+        s.adopt([("a", every(600)), ("b", every(600))], now: t0)
+        s.resume(lastStarts: ["a": t0.adding(.seconds(-500))], now: t0)
+        #expect(s.entry("a")?.nextRun == t0.adding(.seconds(100)))
+        #expect(s.entry("b")?.nextRun == t0)
+        #expect(s.due(now: t0) == [.start("b")])
+        s.stopAll()
+        #expect(s.entry("a")?.state == .stopped && s.entry("a")?.nextRun == nil)
+        #expect(s.entry("b")?.state == .running, "a running feed stops after its batch in flight, and says so itself")
+        #expect(s.nextDue == nil)
+    }
+}
+
 /// What a reload keeps of the REST feeds' shared state.
 @Suite("daemon reload")
 struct ReloadTests {
@@ -224,14 +309,11 @@ struct WindowsCommandTests {
 /// The daemon in-process, with a test clock: real files, a real database, real syncs on threads.
 @Suite("daemon (SQLite and PostgreSQL)")
 struct DaemonTests {
-    /// Polls (real time) until `condition` holds; false after `timeout`.
-    static func eventually(_ timeout: Duration = .seconds(30), _ condition: () throws -> Bool) async rethrows -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try condition() { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return try condition()
+    /// Moves the clock on and waits for the daemon's turn that follows (its timer fires).
+    static func advance(_ clock: TestClock, _ duration: Duration, _ daemon: Daemon) async -> Bool {
+        let turn = daemon.turn
+        clock.advance(duration)
+        return await daemon.until { $0.turn > turn }
     }
 
     /// Log lines, captured.
@@ -272,18 +354,21 @@ struct DaemonTests {
             })
         let run = Task { await onOwnExecutor { await daemon.run() } }
 
-        #expect(await Self.eventually { daemon.states()["stock"]?.name == "in window" }, "\(daemon.states()) \(logs.all.suffix(3000))")
+        #expect(await daemon.until { $0.states["stock"]?.name == "in window" }, "\(daemon.states()) \(logs.all.suffix(3000))")
         // The fourth batch was read while the third committed, and held at its own commit: exactly
         // three batches before the window.
         #expect(try db.count("stock") == 300)
         #expect(dir.list("drops/stock/processing").count == 1, "the file waits in processing/ for the window's end")
-        #expect(await Self.eventually { (try? db.count("oemsync_feed_states", where: "feed = 'stock' AND state = 'in window'")) == 1 })
-        // Nothing moves while the window is closed.
-        try await Task.sleep(for: .milliseconds(300))
+        daemon.flushStates()
+        #expect(try db.count("oemsync_feed_states", where: "feed = 'stock' AND state = 'in window'") == 1)
+        // Nothing moves while the window is closed: an hour on (03:00:30), the daemon looks and waits.
+        #expect(await Self.advance(clock, .seconds(3600), daemon))
+        #expect(daemon.states()["stock"]?.name == "in window")
         #expect(try db.count("stock") == 300)
 
-        clock.advance(.seconds(2 * 3600))  // 04:00:30
-        #expect(await Self.eventually { (try? db.count("stock")) == rows && daemon.states()["stock"] == FeedState.idle })
+        clock.advance(.seconds(3600))  // 04:00:30
+        #expect(await daemon.until { $0.states["stock"] == FeedState.idle })
+        #expect(try db.count("stock") == rows)
         #expect(dir.list("drops/stock/archive").count == 1)
         daemon.requestStop()
         #expect(await run.value == 0)
@@ -328,15 +413,18 @@ struct DaemonTests {
                     if n == 2 { clock.advance(.seconds(600)) }
                 })
             let run = Task { await onOwnExecutor { await daemon.run() } }
-            #expect(await Self.eventually { daemon.states()["orders"]?.name == "in window" })
+            #expect(await daemon.until { $0.states["orders"]?.name == "in window" })
             #expect(try ws.batches().count == 2)
             let position = try ws.checkpoint()
             #expect(position?.pull != nil, "the pull in progress is in the checkpoint")
-            try await Task.sleep(for: .milliseconds(200))
+            // Half an hour on, still in the blackout: the daemon looks and sends nothing.
+            #expect(await Self.advance(clock, .seconds(1800), daemon))
             #expect(try ws.batches().count == 2)
+            #expect(daemon.states()["orders"]?.name == "in window")
 
             clock.advance(.seconds(2 * 3600))
-            #expect(await Self.eventually { daemon.states()["orders"] == FeedState.idle && (try? ws.checkpoint()?.pull) == .some(nil) })
+            #expect(await daemon.until { $0.states["orders"] == FeedState.idle })
+            #expect(try ws.checkpoint()?.pull == nil)
             daemon.requestStop()
             #expect(await run.value == 0)
             #expect(try ws.orders() == expected)
@@ -369,15 +457,18 @@ struct DaemonTests {
                 clock: clock, notifier: SystemdNotifier(environment: [:]))
             let run = Task { await onOwnExecutor { await daemon.run() } }
             let midnight = Timestamp(seconds: 1_764_604_800)  // 2025-12-01T16:00:00Z: 00:00 in Shanghai
-            #expect(await Self.eventually { daemon.states()["orders"] == .parkedOnQuota(until: midnight) })
+            #expect(await daemon.until { $0.states["orders"] == .parkedOnQuota(until: midnight) })
             let firstDay = try ws.batches().count
             #expect(firstDay == 3, "three requests: three pages")
+            daemon.flushStates()
             #expect(try ws.db.query("SELECT next_run FROM oemsync_feed_states WHERE feed = 'orders'").first?[0]?.hasPrefix("2025-12-01") == true)
-            try await Task.sleep(for: .milliseconds(200))
+            // Two hours on, the same day in Shanghai: the daemon looks and sends nothing.
+            #expect(await Self.advance(clock, .seconds(2 * 3600), daemon))
             #expect(try ws.batches().count == firstDay, "nothing more before the quota renews")
 
-            clock.advance(.seconds(8 * 3600 + 1))
-            #expect(await Self.eventually { (try? ws.batches().count) == 6 && daemon.states()["orders"] == .parkedOnQuota(until: Timestamp(seconds: 1_764_691_200)) })
+            clock.advance(.seconds(6 * 3600 + 1))
+            #expect(await daemon.until { $0.states["orders"] == .parkedOnQuota(until: Timestamp(seconds: 1_764_691_200)) })
+            #expect(try ws.batches().count == 6)
             daemon.requestStop()
             #expect(await run.value == 0)
             #expect(try ws.db.ledgerViolations() == [])

@@ -4,15 +4,21 @@ import OEMSyncCore
 import OEMSyncFeeds
 import OEMSyncMapping
 import OEMSyncSinks
+import AsyncAlgorithms
 
 /// `oemsync run`: every configured feed on its schedule and windows, in one process, for months.
 ///
-/// The main loop ticks once a second: it starts the feeds that are due (each sync on a thread of
-/// its own, at most `max_parallel` at a time), takes in the runs that ended, decides each feed's
-/// state and next run (``FeedPlanner``), records the states in the database for `oemsync status`,
-/// and pings systemd's watchdog while healthy. A sync asks before every batch whether it may start
+/// The main loop waits for something to happen: a run that ended, a stop or reload request, or its
+/// timer (the next feed due, and at least every `tick`, for the watchdog and the heartbeat). Then
+/// it asks the ``FeedScheduler`` which feeds start (at most `max_parallel` at a time), starts them
+/// as child tasks, each on a thread of its own (the sync blocks on libpq, libcurl and files), takes
+/// in the runs that ended, records the feeds' states in the database for `oemsync status`, and
+/// pings systemd's watchdog while healthy. A sync asks before every batch whether it may start
 /// (``RunControl``): a blackout near, or the daemon stopping, and it stops after the batch in
 /// flight, checkpointed.
+///
+/// Time is the daemon's clock: with a test clock the loop's timer fires when the test moves the
+/// clock, so tests wait on what the daemon does (``progress()``), never on the wall clock.
 ///
 /// Startup: a database that is down or not migrated is waited for (systemd hears `STATUS=` and an
 /// extended start timeout); a mapping that does not fit the database's tables exits 78. SIGHUP
@@ -21,13 +27,21 @@ import OEMSyncSinks
 public final class Daemon: @unchecked Sendable {
     public struct Options: Sendable {
         public var configPath: String
-        /// How often the main loop looks at the feeds.
+        /// The longest the main loop waits without looking at the feeds.
         public var tick: Duration
 
         public init(configPath: String, tick: Duration = .seconds(1)) {
             self.configPath = configPath
             self.tick = tick
         }
+    }
+
+    /// What wakes the main loop.
+    enum Event: Sendable {
+        case finished(String, FeedReport)
+        case stop
+        case reload
+        case timer
     }
 
     let options: Options
@@ -40,23 +54,27 @@ public final class Daemon: @unchecked Sendable {
     let process: String
     /// Called on the sync thread after each committed batch (tests move their clock here).
     let onBatch: (@Sendable (RunControl.Batch) -> Void)?
+    private let events = AsyncChannel<Event>()
 
     private let lock = NSLock()
     private var stopping = false
     private var reloadWanted = false
     private var ready = false
     private var lastTick: Duration
-    private var finished: [(String, FeedReport)] = []
     private var published: [String: FeedState] = [:]
     private var stalled = false
+    private var observers: [Int: AsyncStream<Progress>.Continuation] = [:]
+    private var nextObserver = 0
+    private var turns = 0
 
     // The main loop's own state.
     private var project: Project?
     private var services: SourceServices?
-    private var feeds: [FeedRuntime] = []
+    private var scheduler = FeedScheduler(maxParallel: 1)
+    private var feeds: [String: FeedRuntime] = [:]
     private var recorder: StateRecorder?
     private var lastStatus = ""
-    /// The OEM hosts of the REST feeds, for the circuit-breaker gauges.
+    /// The OEM hosts of the HTTP feeds, for the circuit-breaker gauges.
     private var hosts: Set<String> = []
 
     public init(
@@ -84,22 +102,78 @@ public final class Daemon: @unchecked Sendable {
         if first {
             notifier.notify("STOPPING=1")
             logger.notice("stopping: syncs finish their batch in flight")
+            wake(.stop)
         }
     }
 
-    /// SIGHUP: reload config and mappings at the next tick.
-    public func requestReload() { lock.withLock { reloadWanted = true } }
+    /// SIGHUP: reload config and mappings.
+    public func requestReload() {
+        lock.withLock { reloadWanted = true }
+        wake(.reload)
+    }
+
+    private func wake(_ event: Event) {
+        let events = self.events
+        Task { await events.send(event) }
+    }
 
     var isStopping: Bool { lock.withLock { stopping } }
 
-    /// For /healthz (the main loop ticks and no sync is stalled) and /readyz.
+    /// For /healthz (the main loop turns and no sync is stalled) and /readyz.
     public var health: (live: Bool, ready: Bool) {
         let now = clock.uptime()
         return lock.withLock { (now - lastTick < .seconds(30) + options.tick * 5 && !stalled, ready) }
     }
 
-    /// The feeds' states, as the main loop last published them (tests).
+    /// The feeds' states, as the main loop last published them.
     public func states() -> [String: FeedState] { lock.withLock { published } }
+
+    /// Where the daemon stands after a turn of its main loop.
+    public struct Progress: Sendable {
+        /// Turns so far: each handles what woke the loop (a run ended, a request, its timer).
+        public var turn: Int
+        public var states: [String: FeedState]
+    }
+
+    /// The daemon after every turn of its main loop, starting with the last one: what tests wait
+    /// on instead of the clock. The loop's timer is set before a turn is told, so a test that moves
+    /// its clock after seeing a turn always gets another.
+    public func progress() -> AsyncStream<Progress> {
+        let (stream, continuation) = AsyncStream<Progress>.makeStream(bufferingPolicy: .bufferingNewest(64))
+        lock.withLock {
+            let id = nextObserver
+            nextObserver += 1
+            observers[id] = continuation
+            continuation.yield(Progress(turn: turns, states: published))
+            continuation.onTermination = { [weak self] _ in _ = self?.lock.withLock { self?.observers.removeValue(forKey: id) } }
+        }
+        return stream
+    }
+
+    /// The turns of the main loop so far.
+    public var turn: Int { lock.withLock { turns } }
+
+    /// Waits until the daemon satisfies `condition` after a turn of its loop; false when it has
+    /// not within `timeout` (a failing test, not a wait).
+    public func until(_ timeout: Duration = .seconds(60), _ condition: @escaping @Sendable (Progress) -> Bool) async -> Bool {
+        let stream = progress()
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                for await progress in stream where condition(progress) { return true }
+                return false
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// Waits for the feed states recorded so far to be written to the database.
+    func flushStates() { recorder?.flush() }
 
     // MARK: Main loop
 
@@ -109,43 +183,65 @@ public final class Daemon: @unchecked Sendable {
         guard code == ExitStatus.ok else { return code }
         lock.withLock { ready = true }
         metrics.set(DaemonMetrics.up, [:], 1)
-        let now = clock.now()
-        for feed in feeds { feed.nextRun = feed.schedule.nextRun(lastStart: feed.lastStart, now: now) }
         notifier.notify("READY=1\nSTATUS=\(statusLine())")
         logger.notice("daemon ready", metadata: [LogKey.feeds: .stringConvertible(feeds.count)])
         var lastPing = clock.uptime()
         let startedAt = clock.now()
         var lastHeartbeat: Duration?
-        while true {
-            lock.withLock { lastTick = clock.uptime() }
-            if lock.withLock({ defer { reloadWanted = false }; return reloadWanted }) { reload() }
-            let now = clock.now()
-            collectFinished(now: now)
-            if isStopping {
-                if !feeds.contains(where: \.running) { break }
-            } else {
-                startDue(now: now)
+        await withTaskGroup(of: Void.self) { group in
+            var timer: Task<Void, Never>?
+            var iterator = events.makeAsyncIterator()
+            var event = Event.timer
+            while true {
+                lock.withLock { lastTick = clock.uptime() }
+                if case .finished(let name, let report) = event { collect(name, report, now: clock.now()) }
+                if lock.withLock({ defer { reloadWanted = false }; return reloadWanted }) { reload() }
+                let now = clock.now()
+                if isStopping {
+                    if scheduler.running.isEmpty { break }
+                } else {
+                    startDue(now: now, in: &group)
+                }
+                publish(now: now)
+                if lastHeartbeat.map({ clock.uptime() - $0 >= Ledger.heartbeatInterval }) ?? true {
+                    recorder?.heartbeat(process: process, startedAt: startedAt, now: now)
+                    lastHeartbeat = clock.uptime()
+                }
+                if healthy() { pingWatchdog(&lastPing) }
+                // Look again when the next feed is due, and at least every tick.
+                var wait = sleepTime
+                if !isStopping, scheduler.running.count < scheduler.maxParallel, let due = scheduler.nextDue, due > now {
+                    wait = min(wait, .microseconds(due.microseconds - now.microseconds))
+                }
+                let deadline = clock.uptime() + wait
+                let (timerClock, timerEvents) = (clock, events)
+                timer?.cancel()
+                timer = Task {
+                    await timerClock.wait(until: deadline)
+                    if !Task.isCancelled { await timerEvents.send(.timer) }
+                }
+                announce()
+                guard let next = await iterator.next() else { break }
+                event = next
             }
-            publish(now: now)
-            if lastHeartbeat.map({ clock.uptime() - $0 >= Ledger.heartbeatInterval }) ?? true {
-                recorder?.heartbeat(process: process, startedAt: startedAt, now: now)
-                lastHeartbeat = clock.uptime()
-            }
-            if healthy() { pingWatchdog(&lastPing) }
-            try? await Task.sleep(for: sleepTime)
+            timer?.cancel()
         }
-        for feed in feeds {
-            feed.state = .stopped
-            feed.nextRun = nil
-        }
+        // Requests that come after the last turn have nothing left to wake.
+        events.finish()
+        scheduler.stopAll()
         publish(now: clock.now())
+        announce()
         recorder?.stopped(process: process, now: clock.now())
         recorder?.flush()
+        lock.withLock {
+            for (_, o) in observers { o.finish() }
+            observers.removeAll()
+        }
         logger.notice("daemon stopped")
         return ExitStatus.ok
     }
 
-    /// The main loop's pause: its tick, or half the watchdog interval when that is shorter.
+    /// The main loop's longest wait: its tick, or half the watchdog interval when that is shorter.
     private var sleepTime: Duration {
         guard let interval = notifier.watchdogInterval else { return options.tick }
         return min(options.tick, interval / 2)
@@ -158,6 +254,14 @@ public final class Daemon: @unchecked Sendable {
         last = clock.uptime()
     }
 
+    /// Tells the observers (``progress()``) the states after this turn.
+    private func announce() {
+        lock.withLock {
+            turns += 1
+            for (_, o) in observers { o.yield(Progress(turn: turns, states: published)) }
+        }
+    }
+
     /// Waits for a usable database and compiles the mappings against it. Nil when stopped while
     /// waiting; 78 when a mapping does not fit.
     private func prepare() async -> Int32? {
@@ -165,14 +269,16 @@ public final class Daemon: @unchecked Sendable {
         while !isStopping {
             switch load() {
             case .ready(let project, let database):
-                adopt(project, keeping: [])
+                adopt(project)
                 // Where each feed's schedule stands: its last batch's start, so a cron run missed
                 // while the daemon was down runs once now, and an interval counts from that run.
                 let summaries = (try? Ledger(database).feedSummaries()) ?? [:]
-                for feed in feeds {
-                    guard let started = summaries[feed.name]?.lastBatch?.startedAt, let date = try? Date(started, strategy: .iso8601) else { continue }
-                    feed.lastStart = Timestamp(seconds: Int64(date.timeIntervalSince1970))
+                var starts: [String: Timestamp] = [:]
+                for (name, summary) in summaries {
+                    guard let started = summary.lastBatch?.startedAt, let date = try? Date(started, strategy: .iso8601) else { continue }
+                    starts[name] = Timestamp(seconds: Int64(date.timeIntervalSince1970))
                 }
+                scheduler.resume(lastStarts: starts, now: clock.now())
                 recorder = StateRecorder(database: database, settings: project.configuration.database, logger: logger)
                 return ExitStatus.ok
             case .invalid:
@@ -233,33 +339,28 @@ public final class Daemon: @unchecked Sendable {
     }
 
     /// Takes a project's feeds, keeping what the daemon knows of feeds it already ran.
-    private func adopt(_ project: Project, keeping old: [FeedRuntime]) {
+    private func adopt(_ project: Project) {
         self.project = project
-        let credentials = project.configuration.credentials
-        services = services?.reloaded(credentials: credentials) ?? SourceServices(credentials: credentials, clock: clock)
-        let now = clock.now()
-        let updated = project.configuration.feeds.compactMap { settings -> FeedRuntime? in
-            guard let plan = project.plans[settings.name] else { return nil }
-            if let existing = old.first(where: { $0.name == settings.name }) {
+        let configuration = project.configuration
+        services = services?.reloaded(credentials: configuration.credentials) ?? SourceServices(credentials: configuration.credentials, clock: clock)
+        scheduler.maxParallel = configuration.daemon.maxParallel
+        let configured = configuration.feeds.filter { project.plans[$0.name] != nil }
+        let dropped = scheduler.adopt(configured.map { ($0.name, $0.schedule) }, now: clock.now())
+        for settings in configured {
+            let plan = project.plans[settings.name]!
+            if let existing = feeds[settings.name] {
                 existing.settings = settings
                 existing.plan = plan
-                existing.removed = false
-                // An idle feed follows its (maybe new) schedule; one parked, failing or held by a
-                // window keeps the time it waits for.
-                if !existing.running, existing.state == .idle || existing.state == .stopped {
-                    existing.nextRun = settings.schedule.nextRun(lastStart: existing.lastStart, now: now)
-                }
-                return existing
+            } else {
+                feeds[settings.name] = FeedRuntime(settings: settings, plan: plan)
             }
-            return FeedRuntime(settings: settings, plan: plan)
         }
-        // A feed removed from the config while it runs finishes its batch and is then dropped.
-        let kept = old.filter { gone in gone.running && !updated.contains { $0 === gone } }
-        for gone in kept { gone.removed = true }
-        feeds = updated + kept
-        hosts = Set(updated.compactMap { $0.settings.source.http.map(\.url).map { RequestRunner.host(of: $0) } })
-        // Series of feeds no longer configured stop being reported.
-        for gone in old where !updated.contains(where: { $0 === gone }) { metrics.removeFeed(gone.name) }
+        // Series of feeds no longer configured stop being reported; one still running goes once it ends.
+        for name in dropped {
+            feeds[name] = nil
+            metrics.removeFeed(name)
+        }
+        hosts = Set(configured.compactMap { $0.source.http.map { RequestRunner.host(of: $0.url) } })
     }
 
     private func reload() {
@@ -267,7 +368,7 @@ public final class Daemon: @unchecked Sendable {
         logger.notice("reloading configuration")
         switch load(reloading: true) {
         case .ready(let project, let database):
-            adopt(project, keeping: feeds)
+            adopt(project)
             recorder?.replace(database: database, settings: project.configuration.database)
             logger.notice("configuration reloaded", metadata: [LogKey.feeds: .stringConvertible(project.configuration.feeds.count)])
         case .invalid:
@@ -280,34 +381,26 @@ public final class Daemon: @unchecked Sendable {
 
     // MARK: Runs
 
-    private func startDue(now: Timestamp) {
+    /// Starts the feeds the scheduler says are due, as child tasks of the loop's group.
+    private func startDue(now: Timestamp, in group: inout TaskGroup<Void>) {
         guard let project, let services else { return }
-        var running = feeds.filter(\.running).count
-        for feed in feeds where !feed.running && !feed.removed && running < project.configuration.daemon.maxParallel {
-            guard let due = feed.nextRun else {
-                // Its windows leave no open time within the horizon: look again in an hour.
-                feed.state = .inWindow("not open within the next \(FeedSchedule.horizon.short)")
-                feed.nextRun = now.adding(.seconds(3600))
-                continue
+        let feeds = self.feeds
+        for action in scheduler.due(now: now, recentBatch: { feeds[$0]?.recentBatch }) {
+            switch action {
+            case .hold(let name, let state):
+                if feeds[name]?.recorded?.state != state.name {
+                    logger.info("feed in window", metadata: [LogKey.feed: .string(name), LogKey.reason: .string(state.detail ?? "")])
+                }
+            case .start(let name):
+                guard let feed = feeds[name] else { continue }
+                launch(feed, configuration: project.configuration, services: services, in: &group)
             }
-            guard due <= now else { continue }
-            if let (state, next) = FeedPlanner.beforeRun(feed.schedule, now: now, recentBatch: feed.recentBatch) {
-                if feed.state != state { logger.info("feed in window", metadata: [LogKey.feed: .string(feed.name), LogKey.reason: .string(state.detail ?? "")]) }
-                feed.state = state
-                feed.nextRun = next ?? now.adding(.seconds(3600))
-                continue
-            }
-            launch(feed, configuration: project.configuration, services: services, now: now)
-            running += 1
         }
     }
 
-    private func launch(_ feed: FeedRuntime, configuration: Configuration, services: SourceServices, now: Timestamp) {
-        feed.running = true
-        feed.lastStart = now
-        feed.state = .running
+    private func launch(_ feed: FeedRuntime, configuration: Configuration, services: SourceServices, in group: inout TaskGroup<Void>) {
         feed.touch(clock.uptime())
-        let schedule = feed.schedule
+        let schedule = feed.settings.schedule
         let settings = feed.settings
         let plan = feed.plan
         let metrics = self.metrics
@@ -338,53 +431,60 @@ public final class Daemon: @unchecked Sendable {
         feedLogger.info("run started")
         let logger = feedLogger
         let database = configuration.database
-        let thread = Thread { [weak self] in
-            let report: FeedReport
-            do {
-                let db = try DatabaseOpener.open(database)
-                report = FeedRunner.run(settings, plan: plan, database: db, services: services, logger: logger, control: control)
-            } catch {
-                var r = FeedReport(feed: name)
-                r.error = FeedError(.database, feed: name, "\(error)")
-                report = r
+        let events = self.events
+        // The sync blocks (libpq, libcurl, files): it gets a thread of its own, never one of the
+        // cooperative pool's.
+        group.addTask {
+            let executor = BlockingExecutor(name: "oemsync-feed")
+            let report = await withTaskExecutorPreference(executor) {
+                await Self.sync(settings, plan: plan, database: database, services: services, logger: logger, control: control)
             }
-            self?.lock.withLock { self?.finished.append((name, report)) }
+            executor.stop()
+            await events.send(.finished(name, report))
         }
-        thread.name = "oemsync-feed"
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 
-    private func collectFinished(now: Timestamp) {
-        let done = lock.withLock {
-            defer { finished.removeAll() }
-            return finished
+    /// One run of a feed, on the feed's own thread (nonisolated and async: it runs on the task's
+    /// preferred executor).
+    private static func sync(
+        _ settings: FeedSettings, plan: MappingPlan, database: DatabaseSettings, services: SourceServices, logger: Logger, control: RunControl
+    ) async -> FeedReport {
+        do {
+            let db = try DatabaseOpener.open(database)
+            return FeedRunner.run(settings, plan: plan, database: db, services: services, logger: logger, control: control)
+        } catch {
+            var r = FeedReport(feed: settings.name)
+            r.error = FeedError(.database, feed: settings.name, "\(error)")
+            return r
         }
-        for (name, report) in done {
-            guard let feed = feeds.first(where: { $0.name == name && $0.running }) else { continue }
-            feed.running = false
-            let outcome = FeedPlanner.afterRun(report, schedule: feed.schedule, lastStart: feed.lastStart ?? now, now: now, failures: feed.failures)
-            feed.state = outcome.state
-            feed.nextRun = outcome.nextRun
-            feed.failures = outcome.failures
-            metrics.add(DaemonMetrics.runs, ["feed": name, "outcome": outcome.label])
-            var meta: Logger.Metadata = [
-                LogKey.feed: .string(name), LogKey.state: .string(outcome.state.name), LogKey.records: .stringConvertible(report.recordsIn),
-                LogKey.written: .stringConvertible(report.written), LogKey.rejected: .stringConvertible(report.rejected),
-            ]
-            if let next = outcome.nextRun { meta[LogKey.next] = .string(next.description) }
-            if let detail = outcome.state.detail { meta[LogKey.reason] = .string(detail) }
-            if case .failing = outcome.state { logger.warning("run finished", metadata: meta) } else { logger.info("run finished", metadata: meta) }
-            recorder?.refreshLag(feed: feed.settings, metrics: metrics, now: now)
+    }
+
+    /// A run that ended: the feed's next state and run, its metrics and log line.
+    private func collect(_ name: String, _ report: FeedReport, now: Timestamp) {
+        guard let outcome = scheduler.finished(name, report: report, now: now) else { return }
+        metrics.add(DaemonMetrics.runs, ["feed": name, "outcome": outcome.label])
+        var meta: Logger.Metadata = [
+            LogKey.feed: .string(name), LogKey.state: .string(outcome.state.name), LogKey.records: .stringConvertible(report.recordsIn),
+            LogKey.written: .stringConvertible(report.written), LogKey.rejected: .stringConvertible(report.rejected),
+        ]
+        if let next = outcome.nextRun { meta[LogKey.next] = .string(next.description) }
+        if let detail = outcome.state.detail { meta[LogKey.reason] = .string(detail) }
+        if case .failing = outcome.state { logger.warning("run finished", metadata: meta) } else { logger.info("run finished", metadata: meta) }
+        guard let feed = feeds[name] else { return }
+        if scheduler.entry(name) == nil {
+            // Removed from the config while it ran.
+            feeds[name] = nil
+            metrics.removeFeed(name)
+            return
         }
-        feeds.removeAll { $0.removed && !$0.running }
+        recorder?.refreshLag(feed: feed.settings, metrics: metrics, now: now)
     }
 
     /// Healthy: no running feed has gone without progress for the config's `stall_timeout`.
     private func healthy() -> Bool {
         let now = clock.uptime()
         let limit = project?.configuration.daemon.stallTimeout ?? DaemonSettings().stallTimeout
-        let stuck = feeds.filter { $0.running && now - $0.lastProgress > limit }
+        let stuck = scheduler.running.compactMap { feeds[$0] }.filter { now - $0.lastProgress > limit }
         let was = lock.withLock { () -> Bool in
             defer { stalled = !stuck.isEmpty }
             return stalled
@@ -399,27 +499,28 @@ public final class Daemon: @unchecked Sendable {
 
     // MARK: What the daemon tells
 
-    /// Tells what changed since the last tick: each feed's state, reason, next run and window (to
+    /// Tells what changed since the last turn: each feed's state, reason, next run and window (to
     /// the database, the metrics and `STATUS=`), and the quotas and circuit breakers (metrics).
     private func publish(now: Timestamp) {
         var records: [FeedStateRecord] = []
         var changed = false
-        for feed in feeds {
-            let open = feed.schedule.isOpen(at: now)
+        for entry in scheduler.entries {
+            guard let feed = feeds[entry.name] else { continue }
+            let open = entry.schedule.isOpen(at: now)
             let record = FeedStateRecord(
-                feed: feed.name, state: feed.state.name, detail: feed.state.detail, nextRun: feed.nextRun, windowOpen: open, process: process,
+                feed: entry.name, state: entry.state.name, detail: entry.state.detail, nextRun: entry.nextRun, windowOpen: open, process: process,
                 updatedAt: now)
             if let last = feed.recorded, last.sameState(as: record) { continue }
             feed.recorded = record
             changed = true
             // A feed another process runs is that process's to record.
-            if case .elsewhere = feed.state {} else { records.append(record) }
-            metrics.set(DaemonMetrics.window, ["feed": feed.name], open ? 1 : 0)
-            metrics.select(DaemonMetrics.state, ["feed": feed.name], key: "state", value: feed.state.name, among: FeedState.names)
-            if let next = feed.nextRun {
-                metrics.set(DaemonMetrics.nextRun, ["feed": feed.name], Double(next.microseconds / 1_000_000))
+            if case .elsewhere = entry.state {} else { records.append(record) }
+            metrics.set(DaemonMetrics.window, ["feed": entry.name], open ? 1 : 0)
+            metrics.select(DaemonMetrics.state, ["feed": entry.name], key: "state", value: entry.state.name, among: FeedState.names)
+            if let next = entry.nextRun {
+                metrics.set(DaemonMetrics.nextRun, ["feed": entry.name], Double(next.microseconds / 1_000_000))
             } else {
-                metrics.remove(DaemonMetrics.nextRun, ["feed": feed.name])
+                metrics.remove(DaemonMetrics.nextRun, ["feed": entry.name])
             }
         }
         if let services {
@@ -432,10 +533,10 @@ public final class Daemon: @unchecked Sendable {
                 metrics.set(DaemonMetrics.circuit, ["host": host], open ? 1 : 0)
             }
         }
+        let snapshot = Dictionary(scheduler.entries.map { ($0.name, $0.state) }, uniquingKeysWith: { a, _ in a })
+        lock.withLock { published = snapshot }
         guard changed else { return }
         if !records.isEmpty { recorder?.save(records) }
-        let snapshot = Dictionary(feeds.map { ($0.name, $0.state) }, uniquingKeysWith: { a, _ in a })
-        lock.withLock { published = snapshot }
         let line = statusLine()
         if line != lastStatus {
             lastStatus = line
@@ -446,24 +547,18 @@ public final class Daemon: @unchecked Sendable {
     /// `4 feeds: 1 running, 2 idle, 1 in window`.
     func statusLine() -> String {
         var counts: [String: Int] = [:]
-        for feed in feeds { counts[feed.state.name, default: 0] += 1 }
+        for entry in scheduler.entries { counts[entry.state.name, default: 0] += 1 }
         let parts = FeedState.names.compactMap { name in counts[name].map { "\($0) \(name)" } }
-        let head = Plural.count(feeds.count, "feed")
+        let head = Plural.count(scheduler.entries.count, "feed")
         return parts.isEmpty ? head : head + ": " + parts.joined(separator: ", ")
     }
 }
 
-/// One feed as the daemon runs it. The main loop owns it; the sync thread reports its batches'
-/// durations and its progress through the locked part.
+/// What the daemon keeps of one feed beside its schedule: its settings and mapping, the state last
+/// published, and what its sync thread reports (batch durations, progress) through the locked part.
 final class FeedRuntime: @unchecked Sendable {
     var settings: FeedSettings
     var plan: MappingPlan
-    var state: FeedState = .idle
-    var nextRun: Timestamp?
-    var lastStart: Timestamp?
-    var failures = 0
-    var running = false
-    var removed = false
     /// The state last published, to publish only changes.
     var recorded: FeedStateRecord?
 
@@ -477,7 +572,6 @@ final class FeedRuntime: @unchecked Sendable {
     }
 
     var name: String { settings.name }
-    var schedule: FeedSchedule { settings.schedule }
 
     /// The longest of the last ten batches: the drain margin's `auto`.
     var recentBatch: Duration? { lock.withLock { durations.max() } }
