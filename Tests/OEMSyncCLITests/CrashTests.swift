@@ -141,20 +141,11 @@ struct CrashTests {
     }
 
     static func restKillAndResume(_ backend: TestDatabase.Backend) throws {
-        let logs = try TemporaryDirectory("oem")
-        let simulatorPath = (CLITests.binary as NSString).deletingLastPathComponent + "/oemsync-simulator"
-        let oem = try ChildProcess(simulatorPath, ["--orders", "20000", "--port", "0"], environment: ProcessInfo.processInfo.environment, log: logs.file("oem.log"))
+        let (oem, url) = try startSimulator(["--orders", "20000"])
         defer {
             oem.kill()
             oem.wait()
         }
-        var base: String?
-        for _ in 0..<200 where base == nil {
-            let text = (try? String(contentsOfFile: logs.file("oem.log"), encoding: .utf8)) ?? ""
-            base = text.split(separator: "\n").first { $0.hasPrefix("listening on ") }.map { String($0.dropFirst("listening on ".count)) }
-            if base == nil { usleep(50_000) }
-        }
-        let url = try #require(base, "the simulator did not start")
 
         func site() throws -> (dir: TemporaryDirectory, db: TestDatabase, config: String) {
             let dir = try TemporaryDirectory("crash-rest")
@@ -220,6 +211,114 @@ struct CrashTests {
         #expect(got.rejects == expected.rejects, "no reject lost, none doubled")
         #expect(got.pages == expected.pages, "every page committed once, in order")
         #expect(try crashed.db.ledgerViolations() == [])
+    }
+
+    /// A SOAP pull killed the same way: the simulator's STAR service answers with messages of 500
+    /// generated vehicles, each loaded in batches of 100 (a kill mid-message resumes inside it, the
+    /// message's BODID telling the records already in); the binary is SIGKILLed at 20 moments.
+    @Test("a SOAP pull (20,000 generated vehicles, 500 a message), 20 SIGKILLs, restarts: the same stock and batches as an uninterrupted pull", arguments: TestDatabase.backends)
+    func soapKillAndResume(_ backend: TestDatabase.Backend) async throws {
+        try await onThread { try Self.soapKillAndResume(backend) }
+    }
+
+    static func soapKillAndResume(_ backend: TestDatabase.Backend) throws {
+        let (oem, url) = try startSimulator(["--vehicles", "20000"])
+        defer {
+            oem.kill()
+            oem.wait()
+        }
+        let confirm = "/s:Envelope/s:Body/star:ConfirmBOD/star:ConfirmBODDataArea/star:BOD/star:BODFailureMessage/star:ErrorProcessMessage"
+
+        func site() throws -> (dir: TemporaryDirectory, db: TestDatabase, config: String) {
+            let dir = try TemporaryDirectory("crash-soap")
+            let db = try TestDatabase(backend)
+            _ = try dir.write("star-pw", "star-pw-d001\n")
+            let yaml = db.configPrologue + """
+                credentials:
+                  acme-star:
+                    auth: {kind: ws_security, user: D001, password_file: star-pw}
+                feeds:
+                  inventory:
+                    mapping: \(Fixture.repository("Mappings/acme/inventory-soap.v1.yaml"))
+                    source:
+                      kind: soap
+                      url: \(url)/soap/star/inventory
+                      credentials: acme-star
+                      action: urn:acme:star:GetVehicleInventory
+                      namespaces: {s: "http://schemas.xmlsoap.org/soap/envelope/", p: "urn:acme:paging", star: "http://www.starstandard.org/STAR/5"}
+                      body: '<star:GetVehicleInventory xmlns:star="http://www.starstandard.org/STAR/5"><star:Continuation>{{continuation}}</star:Continuation><star:PageSize>{{page_size}}</star:PageSize></star:GetVehicleInventory>'
+                      pagination: {style: continuation, path: /s:Envelope/s:Header/p:Paging/p:Continuation, size: 500}
+                      application_error: {code: \(confirm)/star:ReasonCode, message: \(confirm)/star:Description, retryable: [BUSY]}
+                      batch_rows: 100
+
+                """
+            return (dir, db, try dir.write("oemsync.yaml", yaml))
+        }
+        func start(_ config: String, _ dir: TemporaryDirectory) throws -> ChildProcess {
+            var env = ProcessInfo.processInfo.environment
+            env["OEMSYNC_LOG_LEVEL"] = "warning"
+            return try ChildProcess(CLITests.binary, ["sync", "--all", "--once", "--config", config], environment: env, log: dir.file("runs.log"))
+        }
+        func content(_ db: TestDatabase) throws -> (stock: [[String]], rejects: [[String]], batches: [String]) {
+            let stock = try db.dump(
+                "stock", [("dealer_code", .string), ("vin", .string), ("stock_no", .string), ("model_code", .string), ("location", .string)],
+                orderBy: "vin")
+            let rejects = try db.query("SELECT reason, coalesce(field, ''), raw_record FROM oemsync_rejects ORDER BY raw_record, reason").map { $0.map { $0 ?? "∅" } }
+            // Positions and sizes. A message resumed after a kill says so in its position (`first page,
+            // after 400 records of message …, records 401-500 of 500`, the 400 counted as duplicates):
+            // that part names the interrupted pull's message, and is left out.
+            let batches = try db.query("SELECT position_start, CAST(records_in AS TEXT) FROM oemsync_batches WHERE records_in > 0 ORDER BY id").map { row in
+                var position = row[0] ?? ""
+                if let r = position.range(of: #", after [0-9]+ records of message [^,]+"#, options: .regularExpression) { position.removeSubrange(r) }
+                return "\(position): \(row[1] ?? "")"
+            }
+            return (stock, rejects, batches)
+        }
+        /// Progress as an ordered value: (messages done, records of the message in progress); a finished pull counts as all.
+        func progress(_ db: TestDatabase) throws -> (Int, Int)? {
+            guard let json = try db.query("SELECT position FROM oemsync_checkpoints WHERE feed = 'inventory'").first?[0] ?? nil,
+                let doc = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+            else { return nil }
+            // A pull under way has a next page or continuation, a message in progress, or its start.
+            let inPull = ["page", "continuation", "message", "pullStarted"].contains { doc[$0] != nil }
+            if doc["lastPull"] != nil, !inPull { return (Int.max, 0) }
+            return (doc["pages"] as? Int ?? 0, (doc["message"] as? [String: Any])?["done"] as? Int ?? 0)
+        }
+
+        let reference = try site()
+        let began = Date()
+        #expect(try start(reference.config, reference.dir).wait() == 0)
+        let whole = Date().timeIntervalSince(began)
+        let expected = try content(reference.db)
+        #expect(expected.stock.count + expected.rejects.count == 20_000, "\(expected.stock.count) vehicles and \(expected.rejects.count) rejects")
+
+        let crashed = try site()
+        let interrupted = try killRepeatedly(
+            seed: backend == .sqlite ? 7 : 8, whole: whole, start: { try start(crashed.config, crashed.dir) }, progress: { try progress(crashed.db) },
+            notAfter: { $0 <= $1 }, doneWhenExited: { _ in true }, finished: { $0.0 == Int.max })
+        #expect(interrupted == kills, "\(interrupted) of \(kills) kills landed while the pull ran (whole run: \(whole)s)")
+        #expect(try start(crashed.config, crashed.dir).wait() == 0)
+        let got = try content(crashed.db)
+        #expect(got.stock == expected.stock, "no vehicle lost, none doubled, every value the same")
+        #expect(got.rejects == expected.rejects, "no reject lost, none doubled")
+        #expect(got.batches == expected.batches, "every batch of every message committed once, in order")
+        #expect(try crashed.db.ledgerViolations() == [])
+    }
+
+    /// The OEM simulator in a process of its own, and its base URL once it listens.
+    static func startSimulator(_ arguments: [String]) throws -> (ChildProcess, String) {
+        let logs = try TemporaryDirectory("oem")
+        let simulatorPath = (CLITests.binary as NSString).deletingLastPathComponent + "/oemsync-simulator"
+        let oem = try ChildProcess(simulatorPath, arguments + ["--port", "0"], environment: ProcessInfo.processInfo.environment, log: logs.file("oem.log"))
+        let listening = FileWatch.wait(for: "listening on ", in: logs.file("oem.log"), timeout: .seconds(20))
+        let text = (try? String(contentsOfFile: logs.file("oem.log"), encoding: .utf8)) ?? ""
+        let base = text.split(separator: "\n").first { $0.hasPrefix("listening on ") }.map { String($0.dropFirst("listening on ".count)) }
+        guard listening, let base else {
+            oem.kill()
+            oem.wait()
+            throw POSIXError(.ETIMEDOUT)
+        }
+        return (oem, base)
     }
 
     /// Starts the binary and SIGKILLs it after a seeded random delay, short against a whole run

@@ -54,12 +54,7 @@ struct DaemonProcessTests {
         var log: String { (try? String(contentsOfFile: dir.file("daemon.log"), encoding: .utf8)) ?? "" }
 
         func waitForLog(_ fragment: String, count: Int = 1, timeout: Duration = .seconds(60)) -> Bool {
-            let deadline = ContinuousClock.now + timeout
-            while ContinuousClock.now < deadline {
-                if log.components(separatedBy: fragment).count - 1 >= count { return true }
-                usleep(20_000)
-            }
-            return false
+            FileWatch.wait(for: fragment, count: count, in: dir.file("daemon.log"), timeout: timeout)
         }
     }
 
@@ -123,7 +118,9 @@ struct DaemonProcessTests {
         #expect(site.log.contains("stock.yaml:"), "the diagnostics name the file")
         try site.dir.write("later.csv.part", StockFeed.csv(rows: 1000))
         try FileManager.default.moveItem(atPath: site.dir.file("later.csv.part"), toPath: site.dir.file("drops/stock/later.csv"))
-        #expect(await DaemonTests.eventually { (try? site.db.count("stock")) == 1000 }, "\(site.log)")
+        // The run that loaded it has ended: its rows are committed and counted.
+        #expect(site.waitForLog("oemsync.written=1000"), "\(site.log)")
+        #expect(try site.db.count("stock") == 1000)
 
         // Metrics: the loopback port from the log.
         let port = site.log.components(separatedBy: "oemsync.address=127.0.0.1:").dropFirst().first?.prefix { $0.isNumber } ?? ""
@@ -138,7 +135,7 @@ struct DaemonProcessTests {
         }
         #expect(try get("/healthz") == (200, "ok\n"))
         #expect(try get("/readyz") == (200, "ready\n"))
-        #expect(await DaemonTests.eventually { (try? get("/metrics").1.contains("oemsync_records_in_total{feed=\"stock\"} 1000")) == true })
+        #expect(try get("/metrics").1.contains("oemsync_records_in_total{feed=\"stock\"} 1000"))
         let (status, metrics) = try get("/metrics")
         #expect(status == 200)
         for series in [
@@ -211,7 +208,8 @@ struct DaemonProcessTests {
         defer { site.notify.close() }
         let daemon = try site.start()
         defer { if !daemon.hasExited { daemon.kill() } }
-        #expect(await DaemonTests.eventually { site.notify.messages.contains { $0.contains("STATUS=waiting for the database") && $0.contains("db migrate") } })
+        #expect(site.notify.wait(containing: "STATUS=waiting for the database"))
+        #expect(site.notify.messages.contains { $0.contains("STATUS=waiting for the database") && $0.contains("db migrate") }, "\(site.notify.messages)")
         #expect(site.notify.messages.contains { $0.hasPrefix("EXTEND_TIMEOUT_USEC=") })
         #expect(!daemon.hasExited)
         let migrate = try ChildProcess(CLITests.binary, ["db", "migrate", "--config", site.config], environment: ProcessInfo.processInfo.environment, log: site.dir.file("migrate.log"))
@@ -239,16 +237,5 @@ final class ResultBox: @unchecked Sendable {
         defer { condition.unlock() }
         while value == nil { condition.wait() }
         return value!
-    }
-}
-
-enum DaemonTests {
-    static func eventually(_ timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async rethrows -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try condition() { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return try condition()
     }
 }

@@ -2,15 +2,18 @@
 import Glibc
 #endif
 import Foundation
+import OEMSyncCore
 
 /// A `$NOTIFY_SOCKET` for a daemon under test: a Unix datagram socket that collects every message
 /// (`READY=1`, `WATCHDOG=1`, ...) with the time it arrived, as systemd would receive them.
 public final class NotifyListener: @unchecked Sendable {
     public let path: String
     private let fd: Int32
-    private let lock = NSLock()
+    /// Guards the state below, and is signalled on each message and when the reader ends.
+    private let condition = NSCondition()
     private var received: [(at: ContinuousClock.Instant, text: String)] = []
     private var closed = false
+    private var reading = true
 
     public init(path: String) throws {
         self.path = path
@@ -35,36 +38,64 @@ public final class NotifyListener: @unchecked Sendable {
         while true {
             var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             let ready = poll(&p, 1, 100)
-            if lock.withLock({ closed }) { return }
+            if condition.withLock({ closed }) {
+                condition.withLock {
+                    reading = false
+                    condition.broadcast()
+                }
+                return
+            }
             guard ready > 0 else { continue }
             let n = recv(fd, &buffer, buffer.count, 0)
             guard n > 0 else { continue }
             let text = String(decoding: buffer[0..<n], as: UTF8.self)
-            lock.withLock { received.append((ContinuousClock.now, text)) }
+            condition.withLock {
+                received.append((ContinuousClock.now, text))
+                condition.broadcast()
+            }
         }
     }
 
     /// Every message so far, in order.
-    public var messages: [String] { lock.withLock { received.map(\.text) } }
+    public var messages: [String] { condition.withLock { received.map(\.text) } }
 
     /// When each message containing `line` as one of its lines arrived.
     public func arrivals(of line: String) -> [ContinuousClock.Instant] {
-        lock.withLock { received.filter { $0.text.split(separator: "\n").contains(Substring(line)) }.map(\.at) }
+        condition.withLock { matching(line) }
     }
 
-    /// Waits (real time) until a message has `line` as one of its lines, `count` times; false on timeout.
+    /// Called with the condition locked.
+    private func matching(_ line: String) -> [ContinuousClock.Instant] {
+        received.filter { $0.text.split(separator: "\n").contains(Substring(line)) }.map(\.at)
+    }
+
+    /// Waits until a message has `line` as one of its lines, `count` times (woken by each message);
+    /// false on timeout.
     public func wait(for line: String, count: Int = 1, timeout: Duration = .seconds(60)) -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if arrivals(of: line).count >= count { return true }
-            usleep(10_000)
-        }
-        return arrivals(of: line).count >= count
+        wait(timeout: timeout) { matching(line).count >= count }
     }
 
+    /// Waits until a message contains `fragment` (`STATUS=waiting for the database`); false on timeout.
+    public func wait(containing fragment: String, timeout: Duration = .seconds(60)) -> Bool {
+        wait(timeout: timeout) { received.contains { $0.text.contains(fragment) } }
+    }
+
+    private func wait(timeout: Duration, until done: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout.seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while !done() {
+            guard condition.wait(until: deadline) else { return done() }
+        }
+        return true
+    }
+
+    /// Stops the reader (it sees the request within its 100 ms poll) and removes the socket.
     public func close() {
-        lock.withLock { closed = true }
-        usleep(150_000)
+        condition.lock()
+        closed = true
+        while reading { condition.wait() }
+        condition.unlock()
         Glibc.close(fd)
         unlink(path)
     }
