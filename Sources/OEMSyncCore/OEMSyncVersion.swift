@@ -1,4 +1,4 @@
 /// The version oemsync reports: `oemsync --version`, and its HTTP User-Agent.
 public enum OEMSyncVersion {
-    public static let current = "0.5.0"
+    public static let current = "0.6.0"
 }
