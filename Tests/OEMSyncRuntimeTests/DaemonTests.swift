@@ -146,6 +146,43 @@ struct FeedSchedulerTests {
         #expect(s.adopt([("b", every(900))], now: t0.adding(.seconds(30))) == ["c"])
     }
 
+    @Test("a file dropped: the feed is due now, or right after the run in progress; a quota or window still holds it")
+    func runSoon() {
+        var s = FeedScheduler(maxParallel: 1)
+        s.adopt([("a", every(3600)), ("b", every(3600))], now: t0)
+        #expect(s.due(now: t0) == [.start("a")])
+        #expect(s.finished("a", report: ok("a"), now: t0) != nil)
+        #expect(s.due(now: t0) == [.start("b")])
+        #expect(s.finished("b", report: ok("b"), now: t0) != nil)
+        #expect(s.due(now: t0.adding(.seconds(5))) == [], "both wait an hour")
+
+        // Idle: due at once.
+        let idle = s.runSoon("a", now: t0.adding(.seconds(10)))
+        #expect(idle)
+        #expect(s.due(now: t0.adding(.seconds(10))) == [.start("a")])
+        // Running: once more as soon as this run ends, and then on schedule again.
+        let running = s.runSoon("a", now: t0.adding(.seconds(11)))
+        #expect(running)
+        #expect(s.finished("a", report: ok("a"), now: t0.adding(.seconds(12)))?.nextRun == t0.adding(.seconds(3610)))
+        #expect(s.entry("a")?.nextRun == t0.adding(.seconds(12)))
+        #expect(s.due(now: t0.adding(.seconds(12))) == [.start("a")])
+        #expect(s.finished("a", report: ok("a"), now: t0.adding(.seconds(13))) != nil)
+        #expect(s.entry("a")?.nextRun == t0.adding(.seconds(3612)), "an hour after that run's start")
+
+        // Parked on its quota: the file waits for the quota's next day.
+        _ = s.runSoon("b", now: t0.adding(.seconds(20)))
+        #expect(s.due(now: t0.adding(.seconds(20))) == [.start("b")])
+        var quota = FeedReport(feed: "b")
+        quota.quotaSpent = true
+        quota.held = RunControl.Hold(reason: "quota spent", until: t0.adding(.seconds(7200)), kind: .source)
+        #expect(s.finished("b", report: quota, now: t0.adding(.seconds(30)))?.state == .parkedOnQuota(until: t0.adding(.seconds(7200))))
+        let parked = s.runSoon("b", now: t0.adding(.seconds(40)))
+        #expect(parked)
+        #expect(s.entry("b")?.nextRun == t0.adding(.seconds(7200)))
+        let unknown = s.runSoon("unknown", now: t0)
+        #expect(!unknown)
+    }
+
     @Test("after a restart an interval counts from the last run's start; stopping stops every feed not running")
     func resumeAndStop() {
         var s = FeedScheduler(maxParallel: 1)
@@ -316,6 +353,25 @@ struct DaemonTests {
         return await daemon.until { $0.turn > turn }
     }
 
+    /// A config with one ACME stock drop feed (`source:` keys after its directory, and its schedule), and its database.
+    static func stockSite(_ backend: TestDatabase.Backend, source: String = "", schedule: String) throws
+        -> (TemporaryDirectory, TestDatabase, String)
+    {
+        let dir = try TemporaryDirectory("daemon")
+        let db = try TestDatabase(backend)
+        let config = try dir.write(
+            "oemsync.yaml",
+            db.configPrologue + """
+                feeds:
+                  stock:
+                    mapping: \(Fixture.repository("Mappings/acme/stock.v1.yaml"))
+                    source: {kind: csv-drop, directory: drops/stock\(source.isEmpty ? "" : ", " + source)}
+                    schedule: \(schedule)
+
+                """)
+        return (dir, db, config)
+    }
+
     /// Log lines, captured.
     final class Logs: Sendable {
         let text = Mutex("")
@@ -327,18 +383,8 @@ struct DaemonTests {
 
     @Test("a blackout that starts mid-sync: the batch in flight commits, none starts in the window, the file resumes after it", arguments: TestDatabase.backends)
     func blackoutMidSync(backend: TestDatabase.Backend) async throws {
-        let dir = try TemporaryDirectory("daemon")
-        let db = try TestDatabase(backend)
-        let config = try dir.write(
-            "oemsync.yaml",
-            db.configPrologue + """
-                feeds:
-                  stock:
-                    mapping: \(Fixture.repository("Mappings/acme/stock.v1.yaml"))
-                    source: {kind: csv-drop, directory: drops/stock, batch_rows: 100}
-                    schedule: {every: 1m, timezone: Asia/Shanghai, blackout: ["02:00-04:00"], drain_margin: 0s}
-
-                """)
+        let (dir, db, config) = try Self.stockSite(
+            backend, source: "batch_rows: 100", schedule: #"{every: 1m, timezone: Asia/Shanghai, blackout: ["02:00-04:00"], drain_margin: 0s}"#)
         let rows = 1500
         try dir.write("drops/stock/stock.csv", StockFeed.csv(rows: rows))
         // 01:50 in Shanghai; the third commit moves time to 02:00:30, inside the blackout.
@@ -388,6 +434,30 @@ struct DaemonTests {
         // Its heartbeat, and its clean stop: status shows this daemon's states as final, not stale.
         let heartbeat = try #require(try Ledger(db.database).daemons()[FeedLock.processName])
         #expect(heartbeat.stoppedAt != nil && heartbeat.version == OEMSyncVersion.current)
+    }
+
+    @Test("a file renamed into the drop runs its feed at once (inotify), long before its schedule; files being written under hidden names do not", arguments: TestDatabase.backends)
+    func dropPickedUpAtOnce(backend: TestDatabase.Backend) async throws {
+        let (dir, db, config) = try Self.stockSite(backend, schedule: "{every: 1h}")
+        // The test clock never moves: only the file can make the feed run again within the hour.
+        let clock = TestClock()
+        let daemon = Daemon(
+            options: .init(configPath: config), logger: Logs().logger, console: Console(out: { _ in }, err: { _ in }), clock: clock,
+            notifier: SystemdNotifier(environment: [:]))
+        let run = Task { await onOwnExecutor { await daemon.run() } }
+        let runs: @Sendable () -> Double = { daemon.metrics.value(DaemonMetrics.runs, ["stock", "ok"]) ?? 0 }
+        #expect(await daemon.until { _ in runs() == 1 }, "the first run, with nothing to load")
+
+        // A producer writes under a hidden name, then renames the file in: one run loads it.
+        try dir.write("drops/stock/.stock.csv.part", StockFeed.csv(rows: 40))
+        try FileManager.default.moveItem(atPath: dir.file("drops/stock/.stock.csv.part"), toPath: dir.file("drops/stock/stock.csv"))
+        #expect(await daemon.until { _ in runs() == 2 })
+        #expect(try db.count("stock") == 40)
+        #expect(dir.list("drops/stock/archive").count == 1)
+        #expect(daemon.states()["stock"] == .idle)
+        daemon.requestStop()
+        #expect(await run.value == 0)
+        #expect(runs() == 2, "the run's own lock file and folders made no further run")
     }
 
     @Test("a REST pull that meets a blackout: no page is committed in it, the pull resumes from its next page after it", arguments: TestDatabase.backends)

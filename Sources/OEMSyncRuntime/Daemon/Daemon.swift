@@ -39,6 +39,8 @@ public final class Daemon: @unchecked Sendable {
     /// What wakes the main loop.
     enum Event: Sendable {
         case finished(String, FeedReport)
+        /// Something for the feed arrived: a file in its drop directory.
+        case due(String)
         case stop
         case reload
         case timer
@@ -76,6 +78,8 @@ public final class Daemon: @unchecked Sendable {
     private var lastStatus = ""
     /// The OEM hosts of the HTTP feeds, for the circuit-breaker gauges.
     private var hosts: Set<String> = []
+    /// Watches the file feeds' drop directories, to run a feed as soon as a file arrives.
+    private var watcher: DropWatcher?
 
     public init(
         options: Options, logger: Logger, console: Console = .standard, clock: any SyncClock = SystemClock(),
@@ -194,7 +198,15 @@ public final class Daemon: @unchecked Sendable {
             var event = Event.timer
             while true {
                 lock.withLock { lastTick = clock.uptime() }
-                if case .finished(let name, let report) = event { collect(name, report, now: clock.now()) }
+                switch event {
+                case .finished(let name, let report):
+                    collect(name, report, now: clock.now())
+                    watchDrops()  // a first run creates its drop directory
+                case .due(let name):
+                    if scheduler.runSoon(name, now: clock.now()) { logger.debug("drop directory changed", metadata: [LogKey.feed: .string(name)]) }
+                case .stop, .reload, .timer:
+                    break
+                }
                 if lock.withLock({ defer { reloadWanted = false }; return reloadWanted }) { reload() }
                 let now = clock.now()
                 if isStopping {
@@ -228,6 +240,7 @@ public final class Daemon: @unchecked Sendable {
         }
         // Requests that come after the last turn have nothing left to wake.
         events.finish()
+        watcher?.stop()
         scheduler.stopAll()
         publish(now: clock.now())
         announce()
@@ -361,6 +374,20 @@ public final class Daemon: @unchecked Sendable {
             metrics.removeFeed(name)
         }
         hosts = Set(configured.compactMap { $0.source.http.map { RequestRunner.host(of: $0.url) } })
+        watchDrops()
+    }
+
+    /// Watches the drop directory of every file feed (inotify); drops are found on schedule too.
+    private func watchDrops() {
+        var directories: [String: [String]] = [:]
+        for entry in scheduler.entries where !entry.removed {
+            guard let drop = feeds[entry.name]?.settings.source.dropDirectory else { continue }
+            directories[drop.path, default: []].append(entry.name)
+        }
+        if watcher == nil, !directories.isEmpty {
+            watcher = DropWatcher(logger: logger) { [weak self] name in self?.wake(.due(name)) }
+        }
+        watcher?.watch(directories)
     }
 
     private func reload() {

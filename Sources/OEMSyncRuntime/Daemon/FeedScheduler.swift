@@ -15,6 +15,8 @@ public struct FeedScheduler: Sendable {
         public var running = false
         /// Gone from the config while running: dropped once its run ends.
         public var removed = false
+        /// Asked to run while it was running (a file dropped meanwhile): it runs again once done.
+        public var again = false
 
         public init(name: String, schedule: FeedSchedule, lastStart: Timestamp? = nil) {
             self.name = name
@@ -111,6 +113,29 @@ public struct FeedScheduler: Sendable {
         return actions
     }
 
+    /// Something for the feed arrived (a file dropped, `oemsync trigger`): it is due now, its
+    /// windows permitting, or, while it runs, as soon as that run ends. False for an unknown feed.
+    @discardableResult
+    public mutating func runSoon(_ name: String, now: Timestamp) -> Bool {
+        guard let i = entries.firstIndex(where: { $0.name == name && !$0.removed }) else { return false }
+        if entries[i].running {
+            entries[i].again = true
+        } else if let next = entries[i].nextRun, next > now, Self.waitsForItself(entries[i].state) {
+            // Parked on its quota, or held by its window: it waits for that, not for the file.
+        } else {
+            entries[i].nextRun = now
+        }
+        return true
+    }
+
+    /// A state whose next run is set by something a new file does not change: the quota's day, a window.
+    static func waitsForItself(_ state: FeedState) -> Bool {
+        switch state {
+        case .parkedOnQuota, .inWindow: return true
+        default: return false
+        }
+    }
+
     /// A run of `name` ended with `report`: its next state and run. Nil for a feed not running.
     public mutating func finished(_ name: String, report: FeedReport, now: Timestamp) -> FeedPlanner.Outcome? {
         guard let i = entries.firstIndex(where: { $0.name == name && $0.running }) else { return nil }
@@ -124,6 +149,12 @@ public struct FeedScheduler: Sendable {
         entries[i].state = outcome.state
         entries[i].nextRun = outcome.nextRun
         entries[i].failures = outcome.failures
+        if e.again {
+            // Asked again while it ran: once more now, unless this run says to wait (a failure
+            // backing off, a quota, a window, the daemon stopping).
+            entries[i].again = false
+            if outcome.state == .idle, let next = outcome.nextRun, next > now { entries[i].nextRun = now }
+        }
         return outcome
     }
 

@@ -33,7 +33,8 @@ public protocol FeedSourceSettings: Sendable {
     /// Where an HTTP kind sends its requests, and with what: the credentials checked against
     /// `credentials:`, the host's circuit breaker, `doctor`'s checks. Nil for other kinds.
     var http: HTTPEndpoint? { get }
-    /// The local directory files are dropped into (file kinds), for `doctor`'s permission checks.
+    /// The local directory files are dropped into (file kinds): `doctor`'s permission checks, and
+    /// the daemon watches it (inotify) to run the feed as soon as a file is ready.
     var dropDirectory: DropDirectory? { get }
     /// The source of one run, at the feed's stored checkpoint.
     func open(_ run: SourceRun) -> any FeedSource
