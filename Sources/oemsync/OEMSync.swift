@@ -17,7 +17,7 @@ struct OEMSync: AsyncParsableCommand {
         version: OEMSyncVersion.current,
         subcommands: [
             Check.self, MapMapping.self, Validate.self, Sync.self, Run.self, Status.self, Windows.self, Batches.self, Replay.self, Checkpoint.self,
-            Database.self, Doctor.self, Kinds.self,
+            Database.self, Doctor.self, Kinds.self, Trigger.self,
         ])
 }
 
@@ -185,6 +185,22 @@ struct Run: AsyncParsableCommand {
     func run() async throws {
         let (logger, console) = log.bootstrap()
         let code = await RunCommand.run(configPath: config.path, logger: logger, console: console)
+        if code != 0 { throw ExitCode(code) }
+    }
+}
+
+struct Trigger: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Ask the running daemon to run a feed now (through its control socket, daemon.control).",
+        discussion: "Exit 0 when the daemon took the request, 64 for a feed it does not run, 1 when no daemon answers.")
+
+    @OptionGroup var config: ConfigOptions
+
+    @Argument(help: "The feed.")
+    var feed: String
+
+    func run() throws {
+        let code = TriggerCommand.run(configPath: config.path, feed: feed, console: .standard)
         if code != 0 { throw ExitCode(code) }
     }
 }

@@ -354,14 +354,14 @@ struct DaemonTests {
     }
 
     /// A config with one ACME stock drop feed (`source:` keys after its directory, and its schedule), and its database.
-    static func stockSite(_ backend: TestDatabase.Backend, source: String = "", schedule: String) throws
+    static func stockSite(_ backend: TestDatabase.Backend, source: String = "", schedule: String, daemon: (TemporaryDirectory) -> String = { _ in "" }) throws
         -> (TemporaryDirectory, TestDatabase, String)
     {
         let dir = try TemporaryDirectory("daemon")
         let db = try TestDatabase(backend)
         let config = try dir.write(
             "oemsync.yaml",
-            db.configPrologue + """
+            db.configPrologue + daemon(dir) + """
                 feeds:
                   stock:
                     mapping: \(Fixture.repository("Mappings/acme/stock.v1.yaml"))
@@ -370,6 +370,18 @@ struct DaemonTests {
 
                 """)
         return (dir, db, config)
+    }
+
+    /// A daemon on a test clock that never moves, once the stock feed's first run (nothing to load)
+    /// is done; `runs` counts the feed's ok runs.
+    static func startStockDaemon(_ config: String) async -> (Daemon, Task<Int32, Never>, @Sendable () -> Double) {
+        let daemon = Daemon(
+            options: .init(configPath: config), logger: Logs().logger, console: Console(out: { _ in }, err: { _ in }), clock: TestClock(),
+            notifier: SystemdNotifier(environment: [:]))
+        let run = Task { await onOwnExecutor { await daemon.run() } }
+        let runs: @Sendable () -> Double = { daemon.metrics.value(DaemonMetrics.runs, ["stock", "ok"]) ?? 0 }
+        #expect(await daemon.until { _ in runs() == 1 }, "the first run, with nothing to load")
+        return (daemon, run, runs)
     }
 
     /// Log lines, captured.
@@ -440,13 +452,7 @@ struct DaemonTests {
     func dropPickedUpAtOnce(backend: TestDatabase.Backend) async throws {
         let (dir, db, config) = try Self.stockSite(backend, schedule: "{every: 1h}")
         // The test clock never moves: only the file can make the feed run again within the hour.
-        let clock = TestClock()
-        let daemon = Daemon(
-            options: .init(configPath: config), logger: Logs().logger, console: Console(out: { _ in }, err: { _ in }), clock: clock,
-            notifier: SystemdNotifier(environment: [:]))
-        let run = Task { await onOwnExecutor { await daemon.run() } }
-        let runs: @Sendable () -> Double = { daemon.metrics.value(DaemonMetrics.runs, ["stock", "ok"]) ?? 0 }
-        #expect(await daemon.until { _ in runs() == 1 }, "the first run, with nothing to load")
+        let (daemon, run, runs) = await Self.startStockDaemon(config)
 
         // A producer writes under a hidden name, then renames the file in: one run loads it.
         try dir.write("drops/stock/.stock.csv.part", StockFeed.csv(rows: 40))
@@ -458,6 +464,35 @@ struct DaemonTests {
         daemon.requestStop()
         #expect(await run.value == 0)
         #expect(runs() == 2, "the run's own lock file and folders made no further run")
+    }
+
+    @Test("oemsync trigger runs a feed now through the control socket; an unknown feed, a bad request and no daemon are refused with why")
+    func trigger() async throws {
+        let (dir, db, config) = try Self.stockSite(.sqlite, schedule: "{every: 1h}") { dir in "daemon: {control: \(dir.file("control.sock"))}\n" }
+        let socket = try #require(ConfigurationLoader().load(path: config).configuration?.daemon.control)
+        #expect(socket == dir.file("control.sock"))
+        let (daemon, run, runs) = await Self.startStockDaemon(config)
+
+        // The clock does not move: only the request can run the feed again within the hour.
+        let asked = LedgerCommand.capture { TriggerCommand.run(configPath: config, feed: "stock", console: $0) }
+        #expect(asked.status == 0, "\(asked.err)")
+        #expect(asked.out == "ok: feed 'stock' runs now\n")
+        #expect(await daemon.until { _ in runs() == 2 })
+
+        let unknown = LedgerCommand.capture { TriggerCommand.run(configPath: config, feed: "stok", console: $0) }
+        #expect(unknown.status == 64)
+        #expect(unknown.err == "oemsync trigger: no feed 'stok' in the running configuration; feeds: stock\n")
+        #expect(try TriggerCommand.request("hello", at: socket) == "error: unknown request; the request is 'run FEED'")
+        #expect(try TriggerCommand.request(String(repeating: "x", count: 2000), at: socket).hasPrefix("error: one request line"))
+
+        daemon.requestStop()
+        #expect(await run.value == 0)
+        #expect(!FileManager.default.fileExists(atPath: socket), "the socket goes with the daemon")
+        let gone = LedgerCommand.capture { TriggerCommand.run(configPath: config, feed: "stock", console: $0) }
+        #expect(gone.status == 1)
+        #expect(gone.err.contains("no daemon answers on \(socket)"), "\(gone.err)")
+        #expect(runs() == 2)
+        withExtendedLifetime(db) {}
     }
 
     @Test("a REST pull that meets a blackout: no page is committed in it, the pull resumes from its next page after it", arguments: TestDatabase.backends)

@@ -20,7 +20,7 @@ import Yams
 ///       drain_margin: 10m       # or auto: the longest recent batch (default)
 /// ```
 extension ConfigurationLoader {
-    static let daemonKeys = ["metrics", "max_parallel", "stall_timeout"]
+    static let daemonKeys = ["metrics", "max_parallel", "stall_timeout", "control"]
     static let scheduleKeys = ["every", "cron", "timezone", "blackout", "allowed", "drain_margin"]
 
     func readDaemon(_ node: Node, reader: inout YAMLReader) -> DaemonSettings {
@@ -36,6 +36,15 @@ extension ConfigurationLoader {
                     reader.error(
                         "104", "metrics must be a loopback address and port (127.0.0.1:9464, [::1]:9464, localhost:9464), found '\(text)'",
                         at: k.value, notes: ["the metrics endpoint has no authentication; put a reverse proxy in front to expose it"])
+                }
+            case "control":
+                guard let text = reader.nonEmptyString(k.value, what: "control") else { continue }
+                if text == "off" {
+                    settings.control = nil
+                } else if text.hasPrefix("/"), text.utf8.count < 108 {
+                    settings.control = text
+                } else {
+                    reader.error("104", "control is an absolute socket path of at most 107 bytes, or off; found '\(text)'", at: k.value)
                 }
             case "max_parallel":
                 if let n = reader.int(k.value, what: "max_parallel", range: 1...64) { settings.maxParallel = n }
@@ -125,6 +134,11 @@ public struct DaemonSettings: Sendable {
     /// A running sync without progress (a committed batch, a retried request) for this long makes
     /// the daemon unhealthy: the watchdog pings stop (systemd restarts it) and /healthz answers 503.
     public var stallTimeout = Duration.seconds(1800)
+    /// The control socket (`oemsync trigger`); nil: none.
+    public var control: String? = DaemonSettings.defaultControl
+
+    /// In the service's runtime directory (systemd's `RuntimeDirectory=oemsync`).
+    public static let defaultControl = "/run/oemsync/control.sock"
 
     public init() {}
 }

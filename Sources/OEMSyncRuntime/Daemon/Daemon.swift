@@ -80,6 +80,8 @@ public final class Daemon: @unchecked Sendable {
     private var hosts: Set<String> = []
     /// Watches the file feeds' drop directories, to run a feed as soon as a file arrives.
     private var watcher: DropWatcher?
+    /// Takes `oemsync trigger` requests.
+    private var control: ControlSocket?
 
     public init(
         options: Options, logger: Logger, console: Console = .standard, clock: any SyncClock = SystemClock(),
@@ -114,6 +116,26 @@ public final class Daemon: @unchecked Sendable {
     public func requestReload() {
         lock.withLock { reloadWanted = true }
         wake(.reload)
+    }
+
+    /// `oemsync trigger FEED` (the control socket): the feed runs now, its windows and quota
+    /// permitting; the answer line says so, or why not.
+    func answer(_ request: String) -> String {
+        let parts = request.split(separator: " ", omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0] == "run" else { return "error: unknown request; the request is 'run FEED'" }
+        let name = String(parts[1])
+        let states = self.states()
+        guard let state = states[name] else {
+            return "error: no feed '\(name)' in the running configuration; feeds: \(states.keys.sorted().joined(separator: ", "))"
+        }
+        if isStopping { return "error: the daemon is stopping" }
+        wake(.due(name))
+        logger.info("run requested", metadata: [LogKey.feed: .string(name)])
+        switch state {
+        case .running: return "ok: feed '\(name)' is running; it runs again as soon as this run ends"
+        case .parkedOnQuota, .inWindow: return "ok: feed '\(name)' is \(state.name) (\(state.detail ?? "")); it runs when that ends"
+        default: return "ok: feed '\(name)' runs now"
+        }
     }
 
     private func wake(_ event: Event) {
@@ -187,6 +209,14 @@ public final class Daemon: @unchecked Sendable {
         guard code == ExitStatus.ok else { return code }
         lock.withLock { ready = true }
         metrics.set(DaemonMetrics.up, [:], 1)
+        if let path = project?.configuration.daemon.control {
+            do {
+                control = try ControlSocket(path: path) { [weak self] request in self?.answer(request) ?? "error: the daemon is stopping" }
+                logger.info("control socket listening", metadata: [LogKey.file: .string(path)])
+            } catch {
+                logger.notice("no control socket: oemsync trigger is unavailable", metadata: [LogKey.file: .string(path), LogKey.reason: .string(error.description)])
+            }
+        }
         notifier.notify("READY=1\nSTATUS=\(statusLine())")
         logger.notice("daemon ready", metadata: [LogKey.feeds: .stringConvertible(feeds.count)])
         var lastPing = clock.uptime()
@@ -241,6 +271,7 @@ public final class Daemon: @unchecked Sendable {
         // Requests that come after the last turn have nothing left to wake.
         events.finish()
         watcher?.stop()
+        control?.stop()
         scheduler.stopAll()
         publish(now: clock.now())
         announce()
@@ -374,6 +405,8 @@ public final class Daemon: @unchecked Sendable {
             metrics.removeFeed(name)
         }
         hosts = Set(configured.compactMap { $0.source.http.map { RequestRunner.host(of: $0.url) } })
+        let snapshot = Dictionary(scheduler.entries.map { ($0.name, $0.state) }, uniquingKeysWith: { a, _ in a })
+        lock.withLock { published = snapshot }
         watchDrops()
     }
 
