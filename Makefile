@@ -1,5 +1,5 @@
 # oemsync: the two set-up commands are `make demo` and `make test` (see README.md).
-.PHONY: demo test bench bench-rest bench-validators bench-daemon bench-soap build check clean
+.PHONY: demo test bench bench-rest bench-validators bench-daemon bench-soap bench-latency build check clean
 
 demo:
 	scripts/demo
@@ -18,6 +18,9 @@ bench-soap:
 
 bench-daemon:
 	scripts/bench-daemon
+
+bench-latency:
+	scripts/bench-latency
 
 bench-validators:
 	scripts/bench-validators
