@@ -34,13 +34,23 @@ struct FeedKindTests {
     @Test("Mappings/README.md documents every key each kind's schema declares")
     func documented() throws {
         let readme = try String(contentsOfFile: Fixture.repository("Mappings/README.md"), encoding: .utf8)
+        let configStart = try #require(readme.range(of: "## 16. The config file"))
+        let configEnd = try #require(readme.range(of: "## 17. Commands"))
+        let config = readme[configStart.lowerBound..<configEnd.lowerBound]
         for kind in FeedKinds.all {
             let (from, to) = try #require(Self.sections[kind.name])
             let start = try #require(readme.range(of: from), "\(from)")
             let end = try #require(readme.range(of: to, range: start.upperBound..<readme.endIndex), "\(to)")
             let section = readme[start.lowerBound..<end.lowerBound]
-            for key in kind.schema.names {
-                #expect(section.contains("`\(key)") || section.contains("source.\(key)`"), "kind \(kind.name): key '\(key)' is not documented")
+            for key in kind.schema.keys {
+                #expect(section.contains("`\(key.name)") || section.contains("source.\(key.name)`"), "kind \(kind.name): key '\(key.name)' is not documented")
+                // A block's keys: `pagination.style`, or listed after it (`retry.base`, `cap`); the
+                // HTTP kinds share retry and tls, documented once for REST.
+                for child in key.children {
+                    #expect(
+                        config.contains("`\(key.name).\(child.name)") || config.contains("`\(child.name)`"),
+                        "kind \(kind.name): key '\(key.name).\(child.name)' is not documented")
+                }
             }
         }
     }
@@ -92,6 +102,11 @@ struct FeedKindTests {
         #expect(text.contains("  directory ") && text.contains("(required)"))
         #expect(text.contains("  batch_rows ") && text.contains("(default 50000)"))
         #expect(text.split(separator: "\n").count == 1 + CSVDropKind().schema.keys.count)
+
+        out.withLock { $0 = "" }
+        #expect(KindsCommand.run(kind: "rest", console: console) == 0)
+        let rest = out.withLock { $0 }
+        #expect(rest.contains("  pagination.style ") && rest.contains("  retry.max_attempts ") && rest.contains("(default 5)"), "\(rest)")
 
         #expect(KindsCommand.run(kind: "sftp", console: console) == 64)
         #expect(err.withLock { $0 }.contains("no kind 'sftp'"))

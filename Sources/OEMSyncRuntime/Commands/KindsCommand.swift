@@ -24,13 +24,16 @@ public enum KindsCommand {
         return ExitStatus.ok
     }
 
-    /// A kind's keys, one per line: `  batch_rows        default 50000   Records per batch…`.
+    /// A kind's keys, one per line: `  batch_rows   Records per batch… (default 50000)`; a block's
+    /// keys after it (`  pagination.style   … (required)`: required when the block is given).
     static func describe(_ kind: any FeedKind) -> String {
         var out = "kind: \(kind.name) (\(kind.format.rawValue) mappings): \(kind.summary)\n"
-        let width = kind.schema.names.map(\.count).max() ?? 0
-        for key in kind.schema.keys {
+        // A block's keys follow it, named `block.key`.
+        let lines = kind.schema.keys.flatMap { key in [(key.name, key)] + key.children.map { ("\(key.name).\($0.name)", $0) } }
+        let width = lines.map(\.0.count).max() ?? 0
+        for (name, key) in lines {
             let when = key.required ? "required" : key.defaultValue.map { "default \($0)" } ?? "optional"
-            out += "  " + key.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + key.doc + " (\(when))\n"
+            out += "  " + name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + key.doc + " (\(when))\n"
         }
         return out
     }

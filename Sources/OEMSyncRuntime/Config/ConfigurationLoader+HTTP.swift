@@ -9,16 +9,25 @@ import Yams
 extension ConfigurationLoader {
     /// The keys every HTTP kind's source takes for its requests (``readHTTP(_:retry:transport:password:reader:resolve:)``).
     static let httpKeys: [SettingKey] = [
-        .optional("retry", default: "{max_attempts: 5, base: 500ms, cap: 30s, max_retry_after: 10m}", "Attempts per request and the backoff between them."),
+        .block("retry", "Attempts per request and the backoff between them.", retrySchema),
         .optional("timeout", default: "30s", "The whole request."),
         .optional("connect_timeout", default: "10s", "Establishing the connection."),
         .optional("max_response_bytes", default: "rest 256 MiB, soap 2 GiB", "A larger answer stops the transfer and fails the page."),
-        .optional("tls", default: "the system's CAs", "ca_file, client_certificate, client_key, client_key_password_file or _env."),
+        .block("tls", "A private CA, mutual TLS.", tlsSchema),
     ]
-    /// The keys of an error code inside a well-formed answer (`errors:`, `application_error:`).
-    static let errorKeys = ["code", "success", "message", "retryable"]
-    static let retryKeys = ["max_attempts", "base", "cap", "max_retry_after"]
-    static let tlsKeys = ["ca_file", "client_certificate", "client_key", "client_key_password_file", "client_key_password_env"]
+    static let retrySchema = SettingsSchema([
+        .optional("max_attempts", default: "5", "Attempts per request, the first included, 1 to 100."),
+        .optional("base", default: "500ms", "Backoff with full jitter: the wait before attempt n+1 is uniform in [0, min(cap, base·2ⁿ⁻¹)]."),
+        .optional("cap", default: "30s", "The longest backoff wait."),
+        .optional("max_retry_after", default: "10m", "A Retry-After up to this long is waited for; a longer one parks the feed."),
+    ])
+    static let tlsSchema = SettingsSchema([
+        .optional("ca_file", default: "the system's CAs", "A PEM bundle to trust instead: the OEM's private CA. TLS is always verified."),
+        .optional("client_certificate", "Mutual TLS: the client certificate (with client_key)."),
+        .optional("client_key", "Mutual TLS: the client key (with client_certificate)."),
+        .optional("client_key_password_file", "Where an encrypted client key's passphrase is."),
+        .optional("client_key_password_env", "The environment variable holding it."),
+    ])
     static let credentialKeys = ["auth", "rate_limit", "daily_quota", "quota_timezone"]
     static let authKeys = [
         "kind", "token_url", "client_id", "client_secret_file", "client_secret_env", "scope", "client_auth", "allow_http", "header",
@@ -109,7 +118,7 @@ extension ConfigurationLoader {
 
     func readRetry(_ node: Node, reader: inout YAMLReader) -> RetryPolicy {
         var policy = RetryPolicy()
-        guard let keys = reader.entries(node, what: "retry", allowed: Self.retryKeys) else { return policy }
+        guard let keys = reader.entries(node, what: "retry", allowed: Self.retrySchema.names) else { return policy }
         for k in keys {
             switch k.key {
             case "max_attempts": if let n = reader.int(k.value, what: "max_attempts", range: 1...100) { policy.maxAttempts = n }
@@ -140,7 +149,7 @@ extension ConfigurationLoader {
     }
 
     func readTLS(_ node: Node, into transport: inout TransportSettings, password: inout SecretSource?, reader: inout YAMLReader, resolve: (String) -> String) {
-        guard let keys = reader.entries(node, what: "tls", allowed: Self.tlsKeys) else { return }
+        guard let keys = reader.entries(node, what: "tls", allowed: Self.tlsSchema.names) else { return }
         for k in keys {
             guard let v = reader.nonEmptyString(k.value, what: k.key) else { continue }
             switch k.key {

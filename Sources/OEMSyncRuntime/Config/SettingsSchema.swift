@@ -9,6 +9,8 @@ public struct SettingKey: Sendable {
     /// The default, as `oemsync kinds` shows it; nil when there is none.
     public var defaultValue: String?
     public var doc: String
+    /// The keys of the block this key holds (`pagination:`, `retry:`), when it is one.
+    public var children: [SettingKey] = []
 
     public static func required(_ name: String, _ doc: String) -> SettingKey {
         SettingKey(name: name, required: true, defaultValue: nil, doc: doc)
@@ -16,6 +18,11 @@ public struct SettingKey: Sendable {
 
     public static func optional(_ name: String, default value: String? = nil, _ doc: String) -> SettingKey {
         SettingKey(name: name, required: false, defaultValue: value, doc: doc)
+    }
+
+    /// An optional block of keys, declared with its own schema.
+    public static func block(_ name: String, default value: String? = nil, _ doc: String, _ schema: SettingsSchema) -> SettingKey {
+        SettingKey(name: name, required: false, defaultValue: value, doc: doc, children: schema.keys)
     }
 }
 

@@ -6,7 +6,34 @@ import Yams
 
 /// The blocks inside a `rest` source: pagination, incremental pulls, errors in 200 bodies, JSON paths.
 extension ConfigurationLoader {
-    static let incrementalKeys = ["param", "field", "format", "timezone", "overlap", "start"]
+    static let restPaginationSchema = SettingsSchema([
+        .required("style", "page, offset, cursor, next_link or none (one request)."),
+        .optional("param", default: "page / offset / cursor", "The page number's, offset's or cursor's parameter."),
+        .optional("first", default: "1", "page: the first page's number, 0 or 1."),
+        .optional("size_param", "page, cursor, next_link: the parameter of the page size asked for (with size)."),
+        .optional("size", "The page size asked for; with page, a shorter page is the last."),
+        .optional("limit_param", default: "limit", "offset: the page size's parameter."),
+        .optional("limit", "offset (required): the page size; a shorter page is the last."),
+        .optional("path", "cursor (required), next_link: where the next cursor or link is in the body."),
+        .optional("header", default: "true", "next_link: read the Link header when the body has no link."),
+    ])
+    static let restIncrementalSchema = SettingsSchema([
+        .required("param", "The request parameter of the lower bound (updatedSince)."),
+        .required("field", "The JSON path of the record's change time."),
+        .required("format", "iso8601, epoch_s, epoch_ms, or a pattern with a time."),
+    ] + changeTimeKeys)
+    /// The change-time keys REST's and SOAP's `incremental:` share.
+    static let changeTimeKeys: [SettingKey] = [
+        .optional("timezone", default: "UTC", "The zone of times without an offset."),
+        .optional("overlap", default: "5m", "How far before the high-water mark a pull starts; at least 1s."),
+        .optional("start", default: "everything", "The first pull's lower bound, in format."),
+    ]
+    static let restErrorsSchema = SettingsSchema([
+        .required("code", "The path of an error code in a 200 body."),
+        .required("success", "The codes that mean success."),
+        .optional("message", "The path of the OEM's message, shown with the code."),
+        .optional("retryable", default: "none", "Codes worth retrying."),
+    ])
     static let paginationKeys: [String: [String]] = [
         "none": ["style"],
         "page": ["style", "param", "first", "size_param", "size"],
@@ -39,9 +66,9 @@ extension ConfigurationLoader {
         return path
     }
     func readPagination(_ node: Node, reader: inout YAMLReader) -> Pagination? {
-        guard let keys = reader.entries(node, what: "pagination", allowed: ["style", "param", "first", "size_param", "size", "limit_param", "limit", "path", "header"])
+        guard let keys = reader.entries(node, what: "pagination", allowed: Self.restPaginationSchema.names)
         else { return nil }
-        reader.require(["style"], in: keys, of: node, what: "pagination")
+        reader.require(Self.restPaginationSchema.requiredNames, in: keys, of: node, what: "pagination")
         guard let s = keys["style"], let style = reader.choice(s.value, what: "pagination style", allowed: ["page", "offset", "cursor", "next_link", "none"])
         else { return nil }
         let allowed = Self.paginationKeys[style]!
@@ -78,8 +105,8 @@ extension ConfigurationLoader {
         }
     }
     func readIncremental(_ node: Node, reader: inout YAMLReader) -> Incremental? {
-        guard let keys = reader.entries(node, what: "incremental", allowed: Self.incrementalKeys) else { return nil }
-        reader.require(["param", "field", "format"], in: keys, of: node, what: "incremental")
+        guard let keys = reader.entries(node, what: "incremental", allowed: Self.restIncrementalSchema.names) else { return nil }
+        reader.require(Self.restIncrementalSchema.requiredNames, in: keys, of: node, what: "incremental")
         let times = readChangeTimes(keys, reader: &reader)
         guard let p = keys["param"].flatMap({ reader.nonEmptyString($0.value, what: "param") }),
             let fieldNode = keys["field"], let field = readPath(fieldNode.value, what: "the change-time field", reader: &reader),
@@ -88,8 +115,8 @@ extension ConfigurationLoader {
         return Incremental(param: p, field: field, codec: times.codec, overlap: times.overlap, start: times.start)
     }
     func readBodyErrors(_ node: Node, reader: inout YAMLReader) -> BodyErrorRule? {
-        guard let keys = reader.entries(node, what: "errors", allowed: Self.errorKeys) else { return nil }
-        reader.require(["code", "success"], in: keys, of: node, what: "errors")
+        guard let keys = reader.entries(node, what: "errors", allowed: Self.restErrorsSchema.names) else { return nil }
+        reader.require(Self.restErrorsSchema.requiredNames, in: keys, of: node, what: "errors")
         func codes(_ key: String) -> Set<String> {
             guard let e = keys[key], let items = reader.sequence(e.value, what: key, allowScalar: true) else { return [] }
             var out: Set<String> = []

@@ -19,16 +19,31 @@ public struct SOAPKind: FeedKind {
             .required("action", "The operation's action URI."),
             .required("body", "The Body's content, with {{continuation}}, {{page}}, {{page_size}}, {{since}} filled in."),
             .optional("namespaces", "Prefix -> namespace URI, for the paths below."),
-            .optional("pagination", default: "{style: none}", "continuation (path, size), page (first, size) or none."),
-            .optional("incremental", "format, timezone, overlap, start: {{since}} from the last complete pull."),
+            .block("pagination", default: "{style: none}", "How the answers are paged.", Self.paginationSchema),
+            .block("incremental", "{{since}}: the start of the last complete pull minus overlap.", Self.incrementalSchema),
             .optional("message_id", default: "the document's ApplicationArea/BODID", "The path of the message's unique id; none for none."),
-            .optional("application_error", "code, success, message, retryable: an application error in a well-formed answer."),
+            .block("application_error", "An application error inside a well-formed answer (a STAR ConfirmBOD).", Self.applicationErrorSchema),
             .optional("max_pages", default: "10000", "Requests in one run at most; the pull goes on next run."),
             .optional("batch_rows", default: "10000", "Records per batch within one answer."),
             .optional("spool_directory", default: "the system's temporary directory", "Where answers are written while they are read."),
             .optional("allow_http", default: "false", "Allow plain http:// to a host other than loopback."),
         ] + ConfigurationLoader.httpKeys)
     }
+
+    static let paginationSchema = SettingsSchema([
+        .required("style", "continuation, page or none (one request)."),
+        .optional("path", "continuation (required): the absolute path of the next {{continuation}} in the answer."),
+        .optional("first", default: "1", "page: {{page}} counts from first."),
+        .optional("size", "{{page_size}}; page (required): an answer with fewer records is the last."),
+    ])
+    static let incrementalSchema = SettingsSchema(
+        [.required("format", "iso8601, epoch_s, epoch_ms, or a pattern with a time: how {{since}} is written.")] + ConfigurationLoader.changeTimeKeys)
+    static let applicationErrorSchema = SettingsSchema([
+        .required("code", "The absolute path of the error code; present and not in success, the page fails."),
+        .optional("success", default: "none", "Codes that mean success."),
+        .optional("message", "The path of the message shown with the code."),
+        .optional("retryable", default: "none", "Codes worth asking again."),
+    ])
 
     public init() {}
 
@@ -72,8 +87,8 @@ public struct SOAPKind: FeedKind {
 
         var pagination = SOAPPagination.none
         var placeholdersUsed: Set<String> = []
-        if let p = block["pagination"], let keys = reader.entries(p.value, what: "pagination", allowed: ["style", "first", "size", "path"]) {
-            reader.require(["style"], in: keys, of: p.value, what: "pagination")
+        if let p = block["pagination"], let keys = reader.entries(p.value, what: "pagination", allowed: Self.paginationSchema.names) {
+            reader.require(Self.paginationSchema.requiredNames, in: keys, of: p.value, what: "pagination")
             let style = keys["style"].flatMap { reader.choice($0.value, what: "pagination style", allowed: ["none", "page", "continuation"]) }
             let allowed = ["none": ["style"], "page": ["style", "first", "size"], "continuation": ["style", "path", "size"]]
             for e in keys where style != nil && !allowed[style!]!.contains(e.key) {
@@ -94,8 +109,8 @@ public struct SOAPKind: FeedKind {
             }
         }
         var incremental: SOAPIncremental?
-        if let i = block["incremental"], let keys = reader.entries(i.value, what: "incremental", allowed: ["format", "timezone", "overlap", "start"]) {
-            reader.require(["format"], in: keys, of: i.value, what: "incremental")
+        if let i = block["incremental"], let keys = reader.entries(i.value, what: "incremental", allowed: Self.incrementalSchema.names) {
+            reader.require(Self.incrementalSchema.requiredNames, in: keys, of: i.value, what: "incremental")
             if let times = loader.readChangeTimes(keys, reader: &reader) {
                 incremental = SOAPIncremental(codec: times.codec, overlap: times.overlap, start: times.start)
             }
@@ -129,8 +144,8 @@ public struct SOAPKind: FeedKind {
             }
         }
         var applicationError: ApplicationErrorRule?
-        if let e = block["application_error"], let keys = reader.entries(e.value, what: "application_error", allowed: ConfigurationLoader.errorKeys) {
-            reader.require(["code"], in: keys, of: e.value, what: "application_error")
+        if let e = block["application_error"], let keys = reader.entries(e.value, what: "application_error", allowed: Self.applicationErrorSchema.names) {
+            reader.require(Self.applicationErrorSchema.requiredNames, in: keys, of: e.value, what: "application_error")
             func codes(_ key: String) -> Set<String> {
                 guard let entry = keys[key], let list = reader.stringList(entry.value, what: key, allowScalar: true) else { return [] }
                 return Set(list)
