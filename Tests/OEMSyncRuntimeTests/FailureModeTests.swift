@@ -116,6 +116,27 @@ struct FailureModeTests {
         #expect(changed.out.contains("\"inserted\":2,\"updated\":20,\"unchanged\":0"), "\(changed.out)")
     }
 
+    @Test("a hold asked before each file: a waiting file stays in the drop; a drop with nothing to load ends, held by nothing", arguments: TestDatabase.backends)
+    func holdBeforeEachFile(_ backend: TestDatabase.Backend) throws {
+        let ws = try Workspace(backend, feeds: ["stock": "Mappings/acme/stock.v1.yaml"])
+        let (feed, plan) = try plan(ws)
+        let asked = Mutex(0)
+        let stopping = RunControl(hold: { _ in
+            asked.withLock { $0 += 1 }
+            return RunControl.Hold(reason: "the daemon is stopping", kind: .shutdown)
+        })
+        let logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+        let empty = FeedRunner.run(feed, plan: plan, database: ws.db.database, services: SourceServices(credentials: [:]), logger: logger, control: stopping)
+        #expect(empty.error == nil && empty.held == nil, "nothing to load: the run simply ends")
+        #expect(asked.withLock { $0 } == 0)
+
+        try ws.dropText("stock", "stock.csv", Self.stockCSV(rows: 5))
+        let held = FeedRunner.run(feed, plan: plan, database: ws.db.database, services: SourceServices(credentials: [:]), logger: logger, control: stopping)
+        #expect(held.held?.kind == .shutdown && held.files.isEmpty)
+        #expect(ws.files("stock") == ["stock.csv"], "not claimed")
+        #expect(try ws.db.count("oemsync_batches") == 0)
+    }
+
     @Test("an unreachable database stops the run before any file is touched")
     func databaseUnreachable() throws {
         let dir = try TemporaryDirectory("ws")

@@ -27,6 +27,7 @@ final class CSVDropSource: FeedSource {
     /// The checkpoint when the run started: the file it names resumes from it.
     private let stored: CSVDropCheckpoint?
     private var drop: DropDirectory { settings.drop }
+    /// Held for the whole run: no other process claims from this directory meanwhile.
     private var lock: DirectoryLock?
     private var pending: [SourceStep] = []
     /// Files to load, in order: those left in `processing/` (and moved back from `archive/`), then
@@ -70,15 +71,18 @@ final class CSVDropSource: FeedSource {
     func next() -> SourceStep {
         if !pending.isEmpty { return pending.removeFirst() }
         if let stream { return stream.next() }
+        // Each file starts only if the control lets it (a window near, the daemon stopping); a run
+        // with no file left ends, held by nothing.
+        func held() -> RunControl.Hold? { control.hold(clock.now()) }
         do {
-            // Each file starts only if the control lets it (a window near, the daemon stopping).
-            if let hold = control.hold(clock.now()) { return .parked(hold, quotaSpent: false) }
             if !claimed.isEmpty {
+                if let hold = held() { return .parked(hold, quotaSpent: false) }
                 start(claimed.removeFirst())
                 return next()
             }
             if waiting == nil { waiting = try drop.readyFiles() }
             while let file = waiting?.first {
+                if let hold = held() { return .parked(hold, quotaSpent: false) }
                 waiting?.removeFirst()
                 guard let claimedFile = try drop.claim(file) else { continue }  // another process took it
                 logger.info(
@@ -92,10 +96,9 @@ final class CSVDropSource: FeedSource {
         }
     }
 
-    func cancel() {
-        stream = nil
-        lock = nil
-    }
+    /// Stops streaming the open file. The directory lock stays until the run is over (the source
+    /// is released): the writer may still be committing the file's last batches.
+    func cancel() { stream = nil }
 
     private static func error(_ error: any Error, feed: String) -> FeedError {
         if let e = error as? SinkError { return FeedError(.database, feed: feed, e.description) }
